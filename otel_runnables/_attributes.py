@@ -1,0 +1,191 @@
+"""Span attribute keys and the conversion of any Python value into valid OTel attribute values.
+
+This is the only module that names attribute keys (docs/span-mapping.md documents each one and a
+test checks the two agree). Conversion never raises: cycles, objects whose ``__repr__`` raises,
+bytes, NaN, non-str keys and huge values all become valid attribute values, and strings longer
+than the limit are cut with a visible marker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "CANCELLED",
+    "ERROR_TYPE",
+    "INPUT_MIME_TYPE",
+    "INPUT_VALUE",
+    "METADATA_PREFIX",
+    "OPENINFERENCE_SPAN_KIND",
+    "OUTPUT_MIME_TYPE",
+    "OUTPUT_VALUE",
+    "PARENT_RUN_ID",
+    "RUN_ID",
+    "RUN_TYPE",
+    "SPAN_KIND_BY_RUN_TYPE",
+    "STREAM_CHUNKS",
+    "STREAM_FIRST_CHUNK_MS",
+    "TAGS",
+    "TRUNCATION_MARKER",
+    "event_attributes",
+    "metadata_attributes",
+    "safe_repr",
+    "truncate",
+    "value_and_mime",
+    "value_length_limit",
+]
+
+RUN_ID = "runnable.run_id"
+PARENT_RUN_ID = "runnable.parent_run_id"
+RUN_TYPE = "runnable.run_type"
+TAGS = "runnable.tags"
+METADATA_PREFIX = "runnable.metadata."
+CANCELLED = "runnable.cancelled"
+STREAM_CHUNKS = "runnable.stream.chunks"
+STREAM_FIRST_CHUNK_MS = "runnable.stream.first_chunk_ms"
+INPUT_VALUE = "input.value"
+INPUT_MIME_TYPE = "input.mime_type"
+OUTPUT_VALUE = "output.value"
+OUTPUT_MIME_TYPE = "output.mime_type"
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+ERROR_TYPE = "error.type"
+
+SPAN_KIND_BY_RUN_TYPE = {
+    "chain": "CHAIN",
+    "tool": "TOOL",
+    "llm": "LLM",
+    "chat_model": "LLM",
+    "retriever": "RETRIEVER",
+    "prompt": "CHAIN",
+    "parser": "CHAIN",
+}
+
+TRUNCATION_MARKER = "...[truncated]"
+_DEFAULT_LIMIT = 16384
+_MAX_DEPTH = 8
+_JSON = "application/json"
+_TEXT = "text/plain"
+
+
+def value_length_limit() -> int:
+    """``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` if set to a positive int, else 16384 characters."""
+    raw = os.environ.get("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "")
+    try:
+        limit = int(raw)
+    except ValueError:
+        return _DEFAULT_LIMIT
+    return limit if limit > 0 else _DEFAULT_LIMIT
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending with the truncation marker when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(TRUNCATION_MARKER):
+        return text[:limit]
+    return text[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or a placeholder naming the type when ``__repr__`` itself raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    for attr in ("model_dump", "dict", "to_dict"):
+        method = getattr(value, attr, None)
+        if callable(method):
+            try:
+                dumped = method()
+            except Exception:
+                continue
+            if isinstance(dumped, dict):
+                return dumped
+    return safe_repr(value)
+
+
+def _to_json(value: Any) -> str:
+    try:
+        return json.dumps(value, default=_default, ensure_ascii=False)
+    except Exception:  # cycles, keys that cannot be sorted out, a raising default
+        return json.dumps(safe_repr(value), ensure_ascii=False)
+
+
+def value_and_mime(value: Any, limit: int) -> tuple[str, str]:
+    """An input/output value as ``(text, mime type)``: str as text/plain, else JSON."""
+    if isinstance(value, str):
+        return truncate(value, limit), _TEXT
+    return truncate(_to_json(value), limit), _JSON
+
+
+def _scalar(value: Any, limit: int) -> Any:
+    """A valid attribute value for one leaf."""
+    if isinstance(value, bool | int):
+        if isinstance(value, bool) or -(2**63) <= value < 2**63:
+            return value
+        return str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return truncate(value, limit)
+    if isinstance(value, list | tuple) and value:
+        first = type(value[0])
+        if first in (str, bool, int, float) and all(type(v) is first for v in value):
+            if first is str:
+                return [truncate(v, limit) for v in value]
+            if first is float and not all(math.isfinite(v) for v in value):
+                return truncate(_to_json([str(v) for v in value]), limit)
+            if first is int and not all(-(2**63) <= v < 2**63 for v in value):
+                return [str(v) for v in value]
+            return list(value)
+    return truncate(_to_json(value), limit)
+
+
+def _flatten(
+    prefix: str, value: Mapping[Any, Any], out: dict[str, Any], limit: int, depth: int
+) -> None:
+    for key, item in list(value.items()):
+        name = f"{prefix}{key if isinstance(key, str) else safe_repr(key)}"
+        if isinstance(item, Mapping) and item and depth < _MAX_DEPTH:
+            _flatten(name + ".", item, out, limit, depth + 1)
+        else:
+            out[name] = _scalar(item, limit)
+
+
+def event_attributes(data: Any, limit: int) -> dict[str, Any]:
+    """Custom event data as span event attributes (dict keys flattened, else under ``data``).
+
+    Example:
+        >>> event_attributes({"a": {"b": 1}, "c": [1, 2]}, 100)
+        {'a.b': 1, 'c': [1, 2]}
+    """
+    out: dict[str, Any] = {}
+    try:
+        if isinstance(data, Mapping):
+            _flatten("", data, out, limit, 1)
+        else:
+            out["data"] = _scalar(data, limit)
+    except Exception:  # a mapping whose iteration raises
+        out = {"data": truncate(safe_repr(data), limit)}
+    return out
+
+
+def metadata_attributes(metadata: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """Run metadata as ``runnable.metadata.<key>`` attributes (nested dicts dotted)."""
+    out: dict[str, Any] = {}
+    try:
+        _flatten(METADATA_PREFIX, metadata, out, limit, 1)
+    except Exception:
+        out = {METADATA_PREFIX.rstrip("."): truncate(safe_repr(metadata), limit)}
+    return out

@@ -1,0 +1,336 @@
+"""Wrappers around another runnable: RunnableBinding (config/kwargs), RunnableRetry,
+RunnableWithFallbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, cast
+
+from ._base import Input, Output, Runnable
+from ._config import RunnableConfig, ensure_config, hop, merge_configs, patch_config
+from ._run import Run
+
+__all__ = ["RunnableBinding", "RunnableRetry", "RunnableWithFallbacks"]
+
+
+class RunnableBinding(Runnable[Input, Output]):
+    """Calls ``bound`` with a config merged into every call's config and extra kwargs.
+
+    Made by ``with_config`` and ``bind``; it is not a run of its own.
+
+    Example:
+        >>> from otel_runnables import RunnableLambda
+        >>> RunnableLambda(lambda x: x).with_config(tags=["t"]).invoke(1)
+        1
+    """
+
+    def __init__(
+        self,
+        *,
+        bound: Runnable[Input, Output],
+        kwargs: Mapping[str, Any] | None = None,
+        config: RunnableConfig | None = None,
+    ) -> None:
+        self.bound = bound
+        self.kwargs = dict(kwargs or {})
+        self.config = cast(RunnableConfig, dict(config or {}))
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """The bound runnable's name."""
+        return self.bound.get_name(suffix, name=name or self.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(bound={self.bound!r}, config={self.config!r})"
+
+    def _merge(self, config: RunnableConfig | None) -> RunnableConfig:
+        return merge_configs(self.config, config)
+
+    def with_config(
+        self, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Runnable[Input, Output]:
+        """A binding with ``config`` laid over this one's."""
+        merged = cast(RunnableConfig, {**self.config, **(config or {}), **kwargs})
+        return RunnableBinding(bound=self.bound, kwargs=self.kwargs, config=merged)
+
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """``bound.invoke`` with the merged config."""
+        return self.bound.invoke(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Output:
+        """``bound.ainvoke`` with the merged config."""
+        return await self.bound.ainvoke(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    def _merge_list(
+        self, config: RunnableConfig | Sequence[RunnableConfig] | None, n: int
+    ) -> list[RunnableConfig]:
+        if isinstance(config, Sequence) and not isinstance(config, dict):
+            return [self._merge(c) for c in config]
+        single = cast("RunnableConfig | None", config)
+        return [self._merge(single) for _ in range(n)]
+
+    def batch(
+        self,
+        inputs: Sequence[Input],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``bound.batch`` with merged configs."""
+        return self.bound.batch(
+            inputs,
+            self._merge_list(config, len(inputs)),
+            return_exceptions=return_exceptions,
+            **{**self.kwargs, **kwargs},
+        )
+
+    async def abatch(
+        self,
+        inputs: Sequence[Input],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``bound.abatch`` with merged configs."""
+        return await self.bound.abatch(
+            inputs,
+            self._merge_list(config, len(inputs)),
+            return_exceptions=return_exceptions,
+            **{**self.kwargs, **kwargs},
+        )
+
+    def stream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """``bound.stream`` with the merged config."""
+        yield from self.bound.stream(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def astream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """``bound.astream`` with the merged config."""
+        async for chunk in self.bound.astream(
+            input, self._merge(config), **{**self.kwargs, **kwargs}
+        ):
+            yield chunk
+
+    def transform(
+        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """``bound.transform`` with the merged config."""
+        yield from self.bound.transform(input, self._merge(config), **{**self.kwargs, **kwargs})
+
+    async def atransform(
+        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """``bound.atransform`` with the merged config."""
+        async for chunk in self.bound.atransform(
+            input, self._merge(config), **{**self.kwargs, **kwargs}
+        ):
+            yield chunk
+
+
+class RunnableRetry(RunnableBinding[Input, Output]):
+    """Retries ``bound`` on the given exception types; each attempt is a child run, attempts
+    after the first tagged ``retry:attempt:N``. Waits grow exponentially with jitter
+    (``initial`` 1 s, ``exp_base`` 2, ``jitter`` 1, ``max`` 60 s) unless disabled.
+
+    As in langchain-core, only invoke/ainvoke/batch/abatch retry: streaming calls go to
+    ``bound`` directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        bound: Runnable[Input, Output],
+        retry_exception_types: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True,
+        exponential_jitter_params: Mapping[str, float] | None = None,
+        max_attempt_number: int = 3,
+        kwargs: Mapping[str, Any] | None = None,
+        config: RunnableConfig | None = None,
+    ) -> None:
+        super().__init__(bound=bound, kwargs=kwargs, config=config)
+        if max_attempt_number < 1:
+            raise ValueError(f"stop_after_attempt must be >= 1, got {max_attempt_number}")
+        self.retry_exception_types = retry_exception_types
+        self.wait_exponential_jitter = wait_exponential_jitter
+        self.exponential_jitter_params = dict(exponential_jitter_params or {})
+        self.max_attempt_number = max_attempt_number
+
+    def with_config(
+        self, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Runnable[Input, Output]:
+        """A retry with ``config`` laid over this one's."""
+        return RunnableRetry(
+            bound=self.bound,
+            retry_exception_types=self.retry_exception_types,
+            wait_exponential_jitter=self.wait_exponential_jitter,
+            exponential_jitter_params=self.exponential_jitter_params,
+            max_attempt_number=self.max_attempt_number,
+            kwargs=self.kwargs,
+            config=cast(RunnableConfig, {**self.config, **(config or {}), **kwargs}),
+        )
+
+    def _wait(self, attempt: int) -> float:
+        if not self.wait_exponential_jitter:
+            return 0.0
+        p = self.exponential_jitter_params
+        delay = p.get("initial", 1.0) * p.get("exp_base", 2.0) ** (attempt - 1)
+        return min(delay + random.uniform(0, p.get("jitter", 1.0)), p.get("max", 60.0))
+
+    @staticmethod
+    def _attempt_config(run: Run, config: RunnableConfig, attempt: int) -> RunnableConfig:
+        tag = f"retry:attempt:{attempt}" if attempt > 1 else None
+        return patch_config(config, callbacks=run.child(tag))
+
+    def _invoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
+        for attempt in range(1, self.max_attempt_number + 1):
+            try:
+                return super().invoke(input, self._attempt_config(run, config, attempt), **kwargs)
+            except self.retry_exception_types:
+                if attempt == self.max_attempt_number:
+                    raise
+            time.sleep(self._wait(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
+        for attempt in range(1, self.max_attempt_number + 1):
+            try:
+                return await super().ainvoke(
+                    input, self._attempt_config(run, config, attempt), **kwargs
+                )
+            except self.retry_exception_types:
+                if attempt == self.max_attempt_number:
+                    raise
+            await asyncio.sleep(self._wait(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """Invoke ``bound``, retrying on failure."""
+        return self._call_with_config(self._invoke, input, config, **kwargs)  # type: ignore[no-any-return]
+
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Output:
+        """Async twin of :meth:`invoke`."""
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)  # type: ignore[no-any-return]
+
+    def batch(
+        self,
+        inputs: Sequence[Input],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Invoke with retries on each input."""
+        return Runnable.batch(self, inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    async def abatch(
+        self,
+        inputs: Sequence[Input],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Async twin of :meth:`batch`."""
+        return await Runnable.abatch(
+            self, inputs, config, return_exceptions=return_exceptions, **kwargs
+        )
+
+
+class RunnableWithFallbacks(Runnable[Input, Output]):
+    """Tries ``runnable``, then each fallback in order, on the handled exception types.
+
+    When all fail, the first error is raised. With ``exception_key``, the input dict gets the
+    previous error under that key before each fallback.
+    """
+
+    def __init__(
+        self,
+        *,
+        runnable: Runnable[Input, Output],
+        fallbacks: Sequence[Runnable[Input, Output]],
+        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
+        exception_key: str | None = None,
+    ) -> None:
+        self.runnable = runnable
+        self.fallbacks = list(fallbacks)
+        self.exceptions_to_handle = exceptions_to_handle
+        self.exception_key = exception_key
+
+    @property
+    def runnables(self) -> list[Runnable[Input, Output]]:
+        """The runnable, then the fallbacks."""
+        return [self.runnable, *self.fallbacks]
+
+    def _check(self, input: Any) -> None:
+        if self.exception_key is not None and not isinstance(input, dict):
+            raise ValueError(
+                "If 'exception_key' is specified then input must be a dictionary."
+                f"However found a type of {type(input)} for input"
+            )
+
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """The first successful output among the runnable and its fallbacks."""
+        self._check(input)
+        config = ensure_config(config)
+        run = Run.start(config, self.get_name(), input)
+        inner = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
+        first_error: BaseException | None = None
+        last_error: BaseException | None = None
+        for runnable in self.runnables:
+            try:
+                if self.exception_key and first_error is not None:
+                    input[self.exception_key] = last_error  # type: ignore[index]
+                with run.activate(run.child_config(config)):
+                    output = runnable.invoke(input, inner, **kwargs)
+            except self.exceptions_to_handle as exc:
+                first_error = first_error or exc
+                last_error = exc
+            except BaseException as exc:
+                run.error(exc)
+                raise
+            else:
+                run.end(output)
+                return output
+        assert first_error is not None
+        run.error(first_error)
+        raise first_error
+
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Output:
+        """Async twin of :meth:`invoke`."""
+        self._check(input)
+        config = ensure_config(config)
+        run = await Run.astart(config, self.get_name(), input)
+        inner = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
+        first_error: BaseException | None = None
+        last_error: BaseException | None = None
+        for runnable in self.runnables:
+            try:
+                if self.exception_key and first_error is not None:
+                    input[self.exception_key] = last_error  # type: ignore[index]
+                with run.activate(run.child_config(config)):
+                    output = await hop(runnable.ainvoke(input, inner, **kwargs))
+            except self.exceptions_to_handle as exc:
+                first_error = first_error or exc
+                last_error = exc
+            except BaseException as exc:
+                await run.aerror(exc)
+                raise
+            else:
+                await run.aend(output)
+                return output
+        assert first_error is not None
+        await run.aerror(first_error)
+        raise first_error

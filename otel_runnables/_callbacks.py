@@ -1,0 +1,234 @@
+"""Callback handler base classes and the one error policy for sync and async handlers.
+
+A handler hook that raises is logged as ``Error in <Handler>.<hook> callback: <repr>`` (logger
+``otel_runnables``) and skipped, so the run and the other sinks carry on. A handler with
+``raise_error = True`` makes the exception propagate into the run instead. The policy is the
+same whether the handler is sync or async and whether the run is sync or async (langchain-core
+swallows async-handler errors when it drives them from sync code; we do not).
+
+How hooks are driven:
+- a sync run calls sync hooks directly and runs async hooks to completion before going on: on
+  the event loop of the enclosing async run when called from its worker thread, otherwise on a
+  private event loop;
+- an async run awaits async hooks and calls sync hooks inline (in the event loop thread) in
+  handler order, so every handler sees events in exactly the order they happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any
+from uuid import UUID
+
+__all__ = [
+    "AsyncCallbackHandler",
+    "BaseCallbackHandler",
+    "call_handlers",
+    "acall_handlers",
+    "home_loop",
+]
+
+logger = logging.getLogger("otel_runnables")
+
+
+class BaseCallbackHandler:
+    """Base class of callback handlers; every hook does nothing unless overridden.
+
+    Hooks run on the thread of the run that triggered them; they should return quickly.
+    Attributes are class-level flags, as in langchain-core.
+
+    Example:
+        >>> class Printer(BaseCallbackHandler):
+        ...     def on_custom_event(self, name, data, *, run_id, tags=None, metadata=None, **kw):
+        ...         print(name, data)
+    """
+
+    raise_error: bool = False
+    """Propagate exceptions raised by this handler's hooks into the run."""
+    run_inline: bool = False
+    """Accepted for compatibility; hooks always run inline and in order."""
+    ignore_llm: bool = False
+    ignore_retry: bool = False
+    ignore_chain: bool = False
+    """Skip on_chain_start / on_chain_end / on_chain_error."""
+    ignore_agent: bool = False
+    ignore_retriever: bool = False
+    ignore_chat_model: bool = False
+    ignore_custom_event: bool = False
+    """Skip on_custom_event."""
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A run started. ``kwargs`` holds ``name`` and ``run_type``."""
+
+    def on_chain_end(
+        self,
+        outputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A run ended; streamed runs also pass their accumulated ``inputs``."""
+
+    def on_chain_error(
+        self,
+        error: BaseException,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A run raised ``error`` (which then propagates to the caller)."""
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The run ``run_id`` dispatched a custom event; ``data`` is the very object passed."""
+
+
+class AsyncCallbackHandler(BaseCallbackHandler):
+    """Base class of async callback handlers: override hooks with ``async def``.
+
+    Example:
+        >>> class Progress(AsyncCallbackHandler):
+        ...     async def on_custom_event(self, name, data, *, run_id, **kw):
+        ...         print("progress", data)
+    """
+
+    async def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A run started."""
+
+    async def on_chain_end(
+        self,
+        outputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A run ended."""
+
+    async def on_chain_error(
+        self,
+        error: BaseException,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A run raised ``error``."""
+
+    async def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """The run ``run_id`` dispatched a custom event."""
+
+
+home_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "otel_runnables_home_loop", default=None
+)
+"""The event loop of the async run whose worker thread this is (set by the runtime's executor)."""
+
+
+def _report(handler: BaseCallbackHandler, hook: str, exc: Exception) -> None:
+    logger.warning("Error in %s.%s callback: %r", type(handler).__name__, hook, exc)
+    if handler.raise_error:
+        raise exc
+
+
+def _run_coroutine(coro: Coroutine[Any, Any, Any]) -> None:
+    """Run an async hook to completion from sync code, without blocking a running loop."""
+    home = home_loop.get()
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is None and home is not None and home.is_running():
+        asyncio.run_coroutine_threadsafe(coro, home).result()
+    elif running is None:
+        asyncio.run(coro)
+    else:
+        # A sync hook call from inside a running loop: run it on a private loop elsewhere.
+        box: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                asyncio.run(coro)
+            except BaseException as exc:
+                box.append(exc)
+
+        worker = threading.Thread(target=target, name="otel-runnables-callback")
+        worker.start()
+        worker.join()
+        if box:
+            raise box[0]
+
+
+def call_handlers(handlers: list[Any], hook: str, ignore: str, *args: Any, **kwargs: Any) -> None:
+    """Call ``hook`` on every handler in order, from sync code, applying the error policy."""
+    for handler in handlers:
+        if getattr(handler, ignore, False):
+            continue
+        try:
+            result = getattr(handler, hook)(*args, **kwargs)
+            if asyncio.iscoroutine(result):
+                _run_coroutine(result)
+        except Exception as exc:
+            _report(handler, hook, exc)
+
+
+async def acall_handlers(
+    handlers: list[Any], hook: str, ignore: str, *args: Any, **kwargs: Any
+) -> None:
+    """Call ``hook`` on every handler in order, from async code, applying the error policy."""
+    for handler in handlers:
+        if getattr(handler, ignore, False):
+            continue
+        try:
+            result = getattr(handler, hook)(*args, **kwargs)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:
+            _report(handler, hook, exc)

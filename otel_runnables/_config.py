@@ -1,0 +1,296 @@
+"""RunnableConfig, its merge rules, the current-run context and context-copying executors.
+
+The child config of the run that is executing lives in one ``ContextVar``. Every entry point
+(``invoke``, ``dispatch_custom_event`` ...) starts from :func:`ensure_config`, which merges that
+context config with an explicit ``config`` argument (explicit keys win). Because it is a
+``ContextVar``, it follows asyncio tasks (each task copies the context when it is created, on
+every supported Python) and the worker threads of :func:`run_in_executor` and
+:class:`ContextThreadPoolExecutor`, which copy the caller's context on every hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+
+from ._callbacks import home_loop
+
+if TYPE_CHECKING:
+    from ._run import Callbacks
+
+__all__ = [
+    "CONFIG_KEYS",
+    "DEFAULT_RECURSION_LIMIT",
+    "ContextThreadPoolExecutor",
+    "RunnableConfig",
+    "ensure_config",
+    "get_config_list",
+    "get_executor_for_config",
+    "hop",
+    "merge_configs",
+    "patch_config",
+    "run_in_executor",
+    "set_child_config",
+    "var_child_config",
+]
+
+T = TypeVar("T")
+DEFAULT_RECURSION_LIMIT = 25
+
+
+class RunnableConfig(TypedDict, total=False):
+    """Configuration of one run, with the same keys as langchain-core's ``RunnableConfig``.
+
+    Example:
+        >>> config: RunnableConfig = {"tags": ["demo"], "metadata": {"user": "ada"}}
+    """
+
+    tags: list[str]
+    """Tags of this run and, inherited, of its child runs."""
+    metadata: dict[str, Any]
+    """Metadata of this run and, inherited, of its child runs."""
+    callbacks: Callbacks
+    """Callback handlers (a list), or the inherited scope the runtime passes to child runs."""
+    run_name: str
+    """Name of the run (and of its span); not inherited."""
+    run_id: Any
+    """UUID of the run; not inherited."""
+    max_concurrency: int | None
+    """Maximum number of parallel calls in batch/abatch and RunnableParallel."""
+    recursion_limit: int
+    """Maximum depth of nested runnables returned by functions (default 25)."""
+    configurable: dict[str, Any]
+    """Free-form values for runnables; unknown top-level keys are moved here."""
+
+
+CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
+_COPIED_KEYS = ("tags", "metadata", "configurable")
+_METADATA_FROM_CONFIGURABLE = ("model", "checkpoint_ns")
+
+var_child_config: contextvars.ContextVar[RunnableConfig | None] = contextvars.ContextVar(
+    "otel_runnables_child_config", default=None
+)
+
+
+def _check(config: dict[str, Any]) -> None:
+    tags = config.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags)
+    ):
+        raise TypeError(f"config['tags'] must be a list of str, got {tags!r}")
+    for key in ("metadata", "configurable"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"config[{key!r}] must be a dict, got {type(value).__name__}")
+    limit = config.get("max_concurrency")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise TypeError(f"config['max_concurrency'] must be a positive int or None, got {limit!r}")
+    limit = config.get("recursion_limit")
+    if limit is not None and not isinstance(limit, int):
+        raise TypeError(f"config['recursion_limit'] must be an int, got {limit!r}")
+
+
+def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
+    """Return a complete config: defaults, then the current run's child config, then ``config``.
+
+    Unknown top-level keys are moved under ``configurable`` (as langchain-core does); a known
+    key of the wrong type raises ``TypeError`` naming the key.
+
+    Example:
+        >>> ensure_config({"tags": ["a"]})["recursion_limit"]
+        25
+    """
+    out: dict[str, Any] = {
+        "tags": [],
+        "metadata": {},
+        "callbacks": None,
+        "recursion_limit": DEFAULT_RECURSION_LIMIT,
+        "configurable": {},
+    }
+    inherited = var_child_config.get()
+    if inherited is not None:
+        inherited_items: dict[str, Any] = dict(inherited)
+        for key, value in inherited_items.items():
+            if value is not None:
+                out[key] = value.copy() if key in _COPIED_KEYS else value
+    if config is not None:
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict (RunnableConfig), got {type(config).__name__}")
+        _check(cast(dict[str, Any], config))
+        extra = {}
+        items: dict[str, Any] = dict(config)
+        for key, value in items.items():
+            if value is None:
+                continue
+            if key in CONFIG_KEYS:
+                out[key] = (
+                    (list(value) if key == "tags" else value.copy())
+                    if key in _COPIED_KEYS
+                    else value
+                )
+            else:
+                extra[key] = value
+        if extra:
+            out["configurable"] = {**out["configurable"], **extra}
+    configurable = out["configurable"]
+    for key in _METADATA_FROM_CONFIGURABLE:
+        value = configurable.get(key)
+        if isinstance(value, str) and key not in out["metadata"]:
+            out["metadata"][key] = value
+    return cast(RunnableConfig, out)
+
+
+def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
+    """Merge configs left to right: tags are united (sorted), dicts updated, callbacks combined.
+
+    Example:
+        >>> merge_configs({"tags": ["b"]}, {"tags": ["a"]})["tags"]
+        ['a', 'b']
+    """
+    from ._run import combine_callbacks
+
+    base: dict[str, Any] = {}
+    for config in configs:
+        if not config:
+            continue
+        items: dict[str, Any] = dict(config)
+        for key, value in items.items():
+            if value is None:
+                continue
+            if key == "tags":
+                base["tags"] = sorted(set(base.get("tags", ())) | set(value))
+            elif key in ("metadata", "configurable"):
+                base[key] = {**base.get(key, {}), **value}
+            elif key == "callbacks":
+                base["callbacks"] = combine_callbacks(base.get("callbacks"), value)
+            elif key == "recursion_limit":
+                if value != DEFAULT_RECURSION_LIMIT or "recursion_limit" not in base:
+                    base["recursion_limit"] = value
+            else:
+                base[key] = value
+    return cast(RunnableConfig, base)
+
+
+_UNSET: Any = object()
+
+
+def patch_config(
+    config: RunnableConfig | None,
+    *,
+    callbacks: Callbacks = _UNSET,
+    recursion_limit: int | None = None,
+    max_concurrency: int | None = None,
+    run_name: str | None = None,
+    configurable: dict[str, Any] | None = None,
+) -> RunnableConfig:
+    """Copy ``config`` with some keys replaced; new callbacks drop ``run_name`` and ``run_id``.
+
+    Example:
+        >>> patch_config({"run_name": "x"}, callbacks=None)
+        {'callbacks': None}
+    """
+    out = cast(dict[str, Any], ensure_config(config) if config is None else dict(config))
+    if callbacks is not _UNSET:
+        out["callbacks"] = callbacks
+        out.pop("run_name", None)
+        out.pop("run_id", None)
+    if recursion_limit is not None:
+        out["recursion_limit"] = recursion_limit
+    if max_concurrency is not None:
+        out["max_concurrency"] = max_concurrency
+    if run_name is not None:
+        out["run_name"] = run_name
+    if configurable is not None:
+        out["configurable"] = {**out.get("configurable", {}), **configurable}
+    return cast(RunnableConfig, out)
+
+
+def get_config_list(
+    config: RunnableConfig | Sequence[RunnableConfig] | None, length: int
+) -> list[RunnableConfig]:
+    """One config per batch input; a single ``run_id`` applies to the first input only.
+
+    Example:
+        >>> len(get_config_list({"tags": ["t"]}, 3))
+        3
+    """
+    if length < 0:
+        raise ValueError(f"batch length must be >= 0, got {length}")
+    if isinstance(config, Sequence) and not isinstance(config, dict):
+        if len(config) != length:
+            raise ValueError(
+                f"config must be a single config or a list of {length} configs,"
+                f" got a list of {len(config)}"
+            )
+        return [ensure_config(c) for c in config]
+    config = cast("RunnableConfig | None", config)
+    if config is not None and config.get("run_id") is not None:
+        first = cast(RunnableConfig, dict(config))
+        rest = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
+        return [ensure_config(first)] + [ensure_config(rest) for _ in range(length - 1)]
+    return [ensure_config(config) for _ in range(length)]
+
+
+@contextmanager
+def set_child_config(config: RunnableConfig) -> Iterator[None]:
+    """Make ``config`` the current child config for the duration of the block."""
+    token = var_child_config.set(config)
+    try:
+        yield
+    finally:
+        var_child_config.reset(token)
+
+
+class ContextThreadPoolExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in a copy of the submitting thread's context.
+
+    Example:
+        >>> with ContextThreadPoolExecutor(max_workers=1) as pool:
+        ...     pool.submit(lambda: 1).result()
+        1
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        ctx = contextvars.copy_context()
+        return super().submit(ctx.run, functools.partial(fn, *args, **kwargs))
+
+    def map(self, fn: Callable[..., T], *iterables: Any, **kwargs: Any) -> Iterator[T]:
+        contexts = [contextvars.copy_context() for _ in iterables[0]]
+
+        def run(ctx: contextvars.Context, *args: Any) -> T:
+            return ctx.run(fn, *args)
+
+        return super().map(run, contexts, *iterables, **kwargs)
+
+
+def get_executor_for_config(config: RunnableConfig | None) -> ContextThreadPoolExecutor:
+    """A context-copying executor limited to the config's ``max_concurrency``."""
+    limit = (config or {}).get("max_concurrency")
+    return ContextThreadPoolExecutor(max_workers=limit)
+
+
+def run_in_executor(func: Callable[..., T], *args: Any, **kwargs: Any) -> Awaitable[T]:
+    """Run a sync function in the loop's default executor, in a copy of the current context."""
+    loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
+    ctx.run(home_loop.set, loop)
+    return loop.run_in_executor(None, ctx.run, functools.partial(func, *args, **kwargs))
+
+
+async def hop(awaitable: Awaitable[T]) -> T:
+    """Await with the scheduling points of a separate task, without creating one.
+
+    langchain-core runs each step call and each stream pull of an async run as its own task;
+    the event loop therefore switches to other ready tasks just before the awaited work and
+    again just after it. Yielding at the same two points makes concurrent branches interleave
+    exactly as they do there, at a fraction of the cost of a task.
+    """
+    await asyncio.sleep(0)
+    result = await awaitable
+    await asyncio.sleep(0)
+    return result

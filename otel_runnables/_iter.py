@@ -1,0 +1,127 @@
+"""Iterator helpers for streaming: chunk accumulation, thread-safe tee, async tee, AddableDict."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Accumulator", "AddableDict", "aiter_of", "atee", "tee"]
+
+T = TypeVar("T")
+
+
+class AddableDict(dict[str, Any]):
+    """A dict whose ``+`` merges keys, adding values present on both sides (stream chunks).
+
+    Example:
+        >>> AddableDict(a="x") + AddableDict(a="y", b=1)
+        {'a': 'xy', 'b': 1}
+    """
+
+    def __add__(self, other: dict[str, Any]) -> AddableDict:
+        merged = AddableDict(self)
+        for key, value in other.items():
+            if key not in merged or merged[key] is None:
+                merged[key] = value
+            elif value is not None:
+                try:
+                    merged[key] = merged[key] + value
+                except TypeError:
+                    merged[key] = value
+        return merged
+
+    def __radd__(self, other: dict[str, Any]) -> AddableDict:
+        return AddableDict(other) + self
+
+
+class Accumulator:
+    """Adds up streamed chunks with ``+``; a chunk that cannot be added replaces the value.
+
+    With ``sticky=True`` (the rule for a run's final input/output), once a chunk could not be
+    added every later chunk replaces the value as well.
+    """
+
+    __slots__ = ("addable", "sticky", "value")
+
+    def __init__(self, *, sticky: bool) -> None:
+        self.value: Any = None
+        self.addable = True
+        self.sticky = sticky
+
+    def add(self, chunk: Any) -> None:
+        if self.value is None or (self.sticky and not self.addable):
+            self.value = chunk
+            return
+        try:
+            self.value = self.value + chunk
+        except TypeError:
+            self.value = chunk
+            self.addable = False
+
+
+class _TeeSource(Generic[T]):
+    __slots__ = ("buffers", "iterator", "lock")
+
+    def __init__(self, iterator: Iterator[T], n: int) -> None:
+        self.iterator = iterator
+        self.buffers: list[deque[T]] = [deque() for _ in range(n)]
+        self.lock = threading.Lock()
+
+
+def _tee_child(source: _TeeSource[T], index: int) -> Iterator[T]:
+    buffer = source.buffers[index]
+    while True:
+        if not buffer:
+            with source.lock:
+                if not buffer:
+                    try:
+                        item = next(source.iterator)
+                    except StopIteration:
+                        return
+                    for other in source.buffers:
+                        other.append(item)
+        yield buffer.popleft()
+
+
+def tee(iterator: Iterator[T], n: int = 2) -> tuple[Iterator[T], ...]:
+    """``itertools.tee`` that may be consumed from several threads at once."""
+    source = _TeeSource(iter(iterator), n)
+    return tuple(_tee_child(source, i) for i in range(n))
+
+
+class _ATeeSource(Generic[T]):
+    __slots__ = ("buffers", "iterator", "lock")
+
+    def __init__(self, iterator: AsyncIterator[T], n: int) -> None:
+        self.iterator = iterator
+        self.buffers: list[deque[T]] = [deque() for _ in range(n)]
+        self.lock = asyncio.Lock()
+
+
+async def _atee_child(source: _ATeeSource[T], index: int) -> AsyncIterator[T]:
+    buffer = source.buffers[index]
+    while True:
+        if not buffer:
+            async with source.lock:
+                if not buffer:
+                    try:
+                        item = await source.iterator.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    for other in source.buffers:
+                        other.append(item)
+        yield buffer.popleft()
+
+
+def atee(iterator: AsyncIterator[T], n: int = 2) -> tuple[AsyncIterator[T], ...]:
+    """Async twin of :func:`tee` (consumers may be concurrent tasks)."""
+    source = _ATeeSource(iterator, n)
+    return tuple(_atee_child(source, i) for i in range(n))
+
+
+async def aiter_of(value: T) -> AsyncIterator[T]:
+    """An async iterator yielding ``value`` once."""
+    yield value

@@ -1,0 +1,232 @@
+"""RunnableLambda: a runnable from a sync or async function (generator functions included)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from ._base import Input, Output, Runnable
+from ._config import RunnableConfig, patch_config, run_in_executor
+from ._iter import Accumulator, aiter_of
+from ._run import Run
+
+__all__ = ["RunnableLambda", "accepts_config", "chain"]
+
+
+def accepts_config(func: Callable[..., Any]) -> bool:
+    """True when ``func`` has a parameter named ``config`` (it then receives the run config)."""
+    try:
+        return "config" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_async(func: Any) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+
+class RunnableLambda(Runnable[Input, Output]):
+    """A runnable that calls ``func`` (sync) and/or ``afunc`` (async) on its input.
+
+    The function may take a ``config`` argument to receive the run's config; it may return
+    another runnable, which is then invoked on the same input (up to ``recursion_limit``).
+
+    Example:
+        >>> RunnableLambda(lambda x: x + 1).invoke(1)
+        2
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        afunc: Callable[..., Any] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if afunc is not None:
+            if not (_is_async(afunc) or inspect.isasyncgenfunction(afunc)):
+                raise TypeError(
+                    f"afunc must be an async function or async generator function, got {afunc!r}"
+                )
+            self.afunc = afunc
+        if _is_async(func) or inspect.isasyncgenfunction(func):
+            if afunc is not None:
+                raise TypeError(
+                    "func is async, so afunc must not be given: pass the sync version as func"
+                )
+            self.afunc = func
+            named = func
+        elif callable(func):
+            self.func = func
+            named = func
+        else:
+            raise TypeError(
+                f"Expected a callable type for `func`.Instead got an unsupported type: {type(func)}"
+            )
+        if name is not None:
+            self.name = name
+        else:
+            func_name = getattr(named, "__name__", None)
+            if func_name and func_name != "<lambda>":
+                self.name = func_name
+        self._func_takes_config = accepts_config(func)
+        self._afunc_takes_config = accepts_config(afunc) if afunc else self._func_takes_config
+
+    def __repr__(self) -> str:
+        return f"RunnableLambda({self.get_name()})"
+
+    # -- calling the user's function -----------------------------------------------------
+    def _call_func(self, input: Any, config: RunnableConfig) -> Any:
+        if self._func_takes_config:
+            return self.func(input, config=config)
+        return self.func(input)
+
+    def _call_afunc(self, input: Any, config: RunnableConfig) -> Any:
+        if self._afunc_takes_config:
+            return self.afunc(input, config=config)
+        return self.afunc(input)
+
+    def _check_recursion(self, config: RunnableConfig, input: Any) -> RunnableConfig:
+        limit = config.get("recursion_limit", 25)
+        if limit <= 0:
+            raise RecursionError(
+                f"Recursion limit reached when invoking {self} with input {input}."
+            )
+        return patch_config(config, recursion_limit=limit - 1)
+
+    def _sync_output(self, input: Any, config: RunnableConfig) -> Any:
+        if inspect.isgeneratorfunction(self.func):
+            total = Accumulator(sticky=False)
+            for chunk in self._call_func(input, config):
+                total.add(chunk)
+            return total.value
+        return self._call_func(input, config)
+
+    # -- invoke ----------------------------------------------------------------------------
+    def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+        output = self._sync_output(input, config)
+        if isinstance(output, Runnable):
+            output = output.invoke(input, self._check_recursion(config, input))
+        return output
+
+    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+        if not hasattr(self, "afunc"):
+            output = await run_in_executor(self._sync_output, input, config)
+        elif inspect.isasyncgenfunction(self.afunc):
+            total = Accumulator(sticky=False)
+            async for chunk in self._call_afunc(input, config):
+                total.add(chunk)
+            output = total.value
+        else:
+            output = await self._call_afunc(input, config)
+        if isinstance(output, Runnable):
+            output = await output.ainvoke(input, self._check_recursion(config, input))
+        return output
+
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """Call the function on ``input`` (an async-only lambda raises ``TypeError``)."""
+        if not hasattr(self, "func"):
+            raise TypeError(
+                "Cannot invoke a coroutine function synchronously.Use `ainvoke` instead."
+            )
+        return self._call_with_config(self._invoke, input, config)  # type: ignore[no-any-return]
+
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Output:
+        """Await ``afunc``, or run ``func`` in a worker thread with the caller's context."""
+        return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
+
+    # -- streaming ---------------------------------------------------------------------
+    def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+        total_input = Accumulator(sticky=False)
+        for chunk in chunks:
+            total_input.add(chunk)
+        final = total_input.value
+        if inspect.isgeneratorfunction(self.func):
+            output = None
+            total = Accumulator(sticky=False)
+            for chunk in self._call_func(final, config):
+                yield chunk
+                total.add(chunk)
+            output = total.value
+        else:
+            output = self._call_func(final, config)
+        if isinstance(output, Runnable):
+            yield from output.stream(final, self._check_recursion(config, final))
+        elif not inspect.isgeneratorfunction(self.func):
+            yield output
+
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
+    ) -> AsyncIterator[Any]:
+        total_input = Accumulator(sticky=False)
+        async for chunk in chunks:
+            total_input.add(chunk)
+        final = total_input.value
+        streamed = False
+        if not hasattr(self, "afunc"):
+            if inspect.isgeneratorfunction(self.func):
+                raise TypeError(
+                    "Cannot stream from a generator function asynchronously.Use .stream() instead."
+                )
+            output = await run_in_executor(self._call_func, final, config)
+        elif inspect.isasyncgenfunction(self.afunc):
+            streamed = True
+            total = Accumulator(sticky=False)
+            async for chunk in self._call_afunc(final, config):
+                yield chunk
+                total.add(chunk)
+            output = total.value
+        else:
+            output = await self._call_afunc(final, config)
+        if isinstance(output, Runnable):
+            async for chunk in output.astream(final, self._check_recursion(config, final)):
+                yield chunk
+        elif not streamed:
+            yield output
+
+    def transform(
+        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """Add up the input stream, call the function, stream its output."""
+        if not hasattr(self, "func"):
+            raise TypeError(
+                "Cannot stream a coroutine function synchronously.Use `astream` instead."
+            )
+        yield from self._transform_stream_with_config(input, self._transform, config)
+
+    def stream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """Stream the output (generator functions yield several chunks)."""
+        return self.transform(iter([input]), config, **kwargs)
+
+    async def atransform(
+        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """Async twin of :meth:`transform`."""
+        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
+            yield chunk
+
+    async def astream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """Async twin of :meth:`stream`."""
+        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
+            yield chunk
+
+
+def chain(func: Callable[..., Any]) -> Runnable[Any, Any]:
+    """Decorator: make a function a runnable (a ``RunnableLambda`` named after it).
+
+    Example:
+        >>> @chain
+        ... def shout(text: str) -> str:
+        ...     return text.upper()
+        >>> shout.invoke("hi")
+        'HI'
+    """
+    return RunnableLambda(func)

@@ -1,0 +1,164 @@
+"""RunnableParallel: the same input to several runnables at once, outputs collected in a dict."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
+
+from ._base import Input, Runnable, coerce_to_runnable
+from ._config import RunnableConfig, get_executor_for_config, hop, patch_config
+from ._iter import AddableDict, atee, tee
+from ._run import Run
+
+__all__ = ["RunnableParallel"]
+
+
+class RunnableParallel(Runnable[Input, dict[str, Any]]):
+    """Runs each of its steps on the same input, concurrently, and returns ``{key: output}``.
+
+    Each step is a child run tagged ``map:key:<key>``. Sync steps run in worker threads
+    (``max_concurrency`` honoured), async steps as concurrent tasks. A dict in a sequence
+    (``a | {"x": b, "y": c}``) is turned into a RunnableParallel.
+
+    Example:
+        >>> RunnableParallel(double=lambda x: 2 * x, same=lambda x: x).invoke(3)
+        {'double': 6, 'same': 3}
+    """
+
+    def __init__(self, steps__: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        merged = {**(steps__ or {}), **kwargs}
+        self.steps__: dict[str, Runnable[Any, Any]] = {
+            key: coerce_to_runnable(value, f"RunnableParallel key {key!r}")
+            for key, value in merged.items()
+        }
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """``RunnableParallel<k1,k2>`` unless named."""
+        name = name or self.name or f"RunnableParallel<{','.join(self.steps__)}>"
+        return super().get_name(suffix, name=name)
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k}: {v!r}' for k, v in self.steps__.items())}}}"
+
+    @staticmethod
+    def _step_config(run: Run, config: RunnableConfig, key: str) -> RunnableConfig:
+        return patch_config(config, callbacks=run.child(f"map:key:{key}"))
+
+    # -- invoke ----------------------------------------------------------------------------
+    def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+        with get_executor_for_config(config) as executor:
+            futures = [
+                executor.submit(step.invoke, input, self._step_config(run, config, key))
+                for key, step in self.steps__.items()
+            ]
+            return {key: f.result() for key, f in zip(self.steps__, futures, strict=True)}
+
+    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+        results = await asyncio.gather(
+            *(
+                hop(step.ainvoke(input, self._step_config(run, config, key)))
+                for key, step in self.steps__.items()
+            )
+        )
+        return dict(zip(self.steps__, results, strict=True))
+
+    def invoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Run every step on ``input`` in worker threads."""
+        return self._call_with_config(self._invoke, input, config)  # type: ignore[no-any-return]
+
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Run every step on ``input`` as concurrent tasks."""
+        return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
+
+    # -- streaming ---------------------------------------------------------------------
+    def _transform(self, inputs: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+        copies = list(tee(inputs, len(self.steps__)))
+        generators = [
+            (key, step.transform(copies.pop(), self._step_config(run, config, key)))
+            for key, step in self.steps__.items()
+        ]
+        with get_executor_for_config(config) as executor:
+            pending: dict[Future[Any], tuple[str, Iterator[Any]]] = {
+                executor.submit(next, gen): (key, gen) for key, gen in generators
+            }
+            try:
+                while pending:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                    for future in [f for f in pending if f.done()]:  # in branch order
+                        key, gen = pending.pop(future)
+                        try:
+                            chunk = AddableDict({key: future.result()})
+                        except StopIteration:
+                            continue
+                        yield chunk
+                        pending[executor.submit(next, gen)] = (key, gen)
+            finally:
+                for future in pending:
+                    future.cancel()
+                wait(pending)
+                for _, gen in generators:
+                    gen.close()  # type: ignore[attr-defined]
+
+    async def _atransform(
+        self, inputs: AsyncIterator[Any], run: Run, config: RunnableConfig
+    ) -> AsyncIterator[Any]:
+        copies = list(atee(inputs, len(self.steps__)))
+        generators = [
+            (key, step.atransform(copies.pop(), self._step_config(run, config, key)))
+            for key, step in self.steps__.items()
+        ]
+        pending: dict[asyncio.Task[Any], tuple[str, AsyncIterator[Any]]] = {
+            asyncio.ensure_future(anext(gen)): (key, gen) for key, gen in generators
+        }
+        try:
+            while pending:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in pending if t.done()]:  # in branch order
+                    key, gen = pending.pop(task)
+                    try:
+                        chunk = AddableDict({key: task.result()})
+                    except StopAsyncIteration:
+                        continue
+                    yield chunk
+                    pending[asyncio.ensure_future(anext(gen))] = (key, gen)
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+            for _, gen in generators:
+                await gen.aclose()  # type: ignore[attr-defined]
+
+    def transform(
+        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Stream ``{key: chunk}`` dicts as the steps produce chunks."""
+        yield from self._transform_stream_with_config(input, self._transform, config)
+
+    def stream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Stream ``{key: chunk}`` dicts as the steps produce chunks."""
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    async def atransform(
+        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Async twin of :meth:`transform`."""
+        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
+            yield chunk
+
+    async def astream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Async twin of :meth:`stream`."""
+        from ._iter import aiter_of
+
+        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
+            yield chunk

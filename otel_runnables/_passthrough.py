@@ -1,0 +1,289 @@
+"""RunnablePassthrough (input unchanged), RunnableAssign (``.assign``) and RunnablePick."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
+
+from ._base import Runnable
+from ._config import RunnableConfig, get_executor_for_config, patch_config, run_in_executor
+from ._iter import Accumulator, AddableDict, aiter_of, atee, tee
+from ._lambda import accepts_config
+from ._parallel import RunnableParallel
+from ._run import Run
+
+__all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
+
+_NOT_A_DICT = "The input to RunnablePassthrough.assign() must be a dict."
+
+
+def _identity(chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    return chunks
+
+
+def _aidentity(chunks: AsyncIterator[Any], run: Run, config: RunnableConfig) -> AsyncIterator[Any]:
+    return chunks
+
+
+class _Streamable(Runnable[Any, Any]):
+    """Shared stream/astream for kinds whose transform is the real implementation."""
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Stream the output."""
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`stream`."""
+        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
+            yield chunk
+
+
+class RunnablePassthrough(_Streamable):
+    """Returns its input unchanged, optionally calling ``func(input)`` for a side effect.
+
+    Example:
+        >>> from otel_runnables import RunnableParallel
+        >>> RunnableParallel(orig=RunnablePassthrough(), n=lambda x: x + 1).invoke(1)
+        {'orig': 1, 'n': 2}
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None = None,
+        afunc: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        self.func = func
+        self.afunc = afunc
+        if name is not None:
+            self.name = name
+
+    def __repr__(self) -> str:
+        return "RunnablePassthrough()"
+
+    @classmethod
+    def assign(cls, **kwargs: Any) -> RunnableAssign:
+        """A runnable that adds ``kwargs``' outputs (computed from the input dict) to it.
+
+        Example:
+            >>> RunnablePassthrough.assign(total=lambda d: d["a"] + d["b"]).invoke({"a": 1, "b": 2})
+            {'a': 1, 'b': 2, 'total': 3}
+        """
+        return RunnableAssign(RunnableParallel(kwargs))
+
+    def _side_effect(self, value: Any, config: RunnableConfig) -> None:
+        if self.func is not None:
+            if accepts_config(self.func):
+                self.func(value, config=config)
+            else:
+                self.func(value)
+
+    async def _aside_effect(self, value: Any, config: RunnableConfig) -> None:
+        if self.afunc is not None:
+            if accepts_config(self.afunc):
+                await self.afunc(value, config=config)
+            else:
+                await self.afunc(value)
+        elif self.func is not None:
+            await run_in_executor(self._side_effect, value, config)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Return ``input``."""
+
+        def passthrough(value: Any, run: Run, child: RunnableConfig) -> Any:
+            self._side_effect(value, child)
+            return value
+
+        return self._call_with_config(passthrough, input, config)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Return ``input``."""
+
+        async def passthrough(value: Any, run: Run, child: RunnableConfig) -> Any:
+            await self._aside_effect(value, child)
+            return value
+
+        return await self._acall_with_config(passthrough, input, config)
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Pass chunks through as they come; ``func`` sees the accumulated input at the end."""
+        total = Accumulator(sticky=False)
+        for chunk in self._transform_stream_with_config(input, _identity, config):
+            yield chunk
+            total.add(chunk)
+        if total.value is not None:
+            from ._config import ensure_config
+
+            self._side_effect(total.value, ensure_config(config))
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`transform`."""
+        total = Accumulator(sticky=False)
+        async for chunk in self._atransform_stream_with_config(input, _aidentity, config):
+            yield chunk
+            total.add(chunk)
+        if total.value is not None:
+            from ._config import ensure_config
+
+            await self._aside_effect(total.value, ensure_config(config))
+
+
+class RunnableAssign(_Streamable):
+    """Merges the outputs of a RunnableParallel (``mapper``) into the input dict."""
+
+    def __init__(self, mapper: RunnableParallel[Any]) -> None:
+        self.mapper = mapper
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """``RunnableAssign<k1,k2>`` unless named."""
+        name = name or self.name or f"RunnableAssign<{','.join(self.mapper.steps__)}>"
+        return super().get_name(suffix, name=name)
+
+    def __repr__(self) -> str:
+        return f"RunnableAssign(mapper={self.mapper!r})"
+
+    def _invoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(_NOT_A_DICT)
+        return {**value, **self.mapper.invoke(value, patch_config(config, callbacks=run.child()))}
+
+    async def _ainvoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(_NOT_A_DICT)
+        mapped = await self.mapper.ainvoke(value, patch_config(config, callbacks=run.child()))
+        return {**value, **mapped}
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """The input dict with the mapper's keys added."""
+        return self._call_with_config(self._invoke, input, config)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Async twin of :meth:`invoke`."""
+        return await self._acall_with_config(self._ainvoke, input, config)
+
+    def _transform(self, values: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+        keys = set(self.mapper.steps__)
+        for_passthrough, for_map = tee(values, 2)
+        map_output = self.mapper.transform(for_map, patch_config(config, callbacks=run.child()))
+        with get_executor_for_config(config) as executor:
+            first = executor.submit(next, map_output, None)
+            for chunk in for_passthrough:
+                if not isinstance(chunk, dict):
+                    raise ValueError(_NOT_A_DICT)
+                kept = AddableDict({k: v for k, v in chunk.items() if k not in keys})
+                if kept:
+                    yield kept
+            first_chunk = first.result()
+            if first_chunk is not None:
+                yield first_chunk
+                yield from map_output
+
+    async def _atransform(
+        self, values: AsyncIterator[Any], run: Run, config: RunnableConfig
+    ) -> AsyncIterator[Any]:
+        keys = set(self.mapper.steps__)
+        for_passthrough, for_map = atee(values, 2)
+        map_output = self.mapper.atransform(for_map, patch_config(config, callbacks=run.child()))
+        first = asyncio.ensure_future(anext(map_output, None))
+        try:
+            async for chunk in for_passthrough:
+                if not isinstance(chunk, dict):
+                    raise ValueError(_NOT_A_DICT)
+                kept = AddableDict({k: v for k, v in chunk.items() if k not in keys})
+                if kept:
+                    yield kept
+            first_chunk = await first
+            if first_chunk is not None:
+                yield first_chunk
+                async for chunk in map_output:
+                    yield chunk
+        finally:
+            if not first.done():
+                first.cancel()
+                await asyncio.wait([first])
+            await map_output.aclose()  # type: ignore[attr-defined]
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Stream the input's keys first, then the mapper's."""
+        yield from self._transform_stream_with_config(input, self._transform, config)
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`transform`."""
+        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
+            yield chunk
+
+
+class RunnablePick(_Streamable):
+    """Picks one key (returns its value) or several keys (returns a dict) from a dict input."""
+
+    def __init__(self, keys: str | list[str]) -> None:
+        self.keys = keys
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """``RunnablePick<k1,k2>`` unless named."""
+        keys = [self.keys] if isinstance(self.keys, str) else self.keys
+        name = name or self.name or f"RunnablePick<{','.join(keys)}>"
+        return super().get_name(suffix, name=name)
+
+    def _pick(self, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(_NOT_A_DICT)
+        if isinstance(self.keys, str):
+            return value.get(self.keys)
+        picked = {k: value[k] for k in self.keys if k in value}
+        return AddableDict(picked) if picked else None
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """The picked value(s)."""
+        return self._call_with_config(lambda v, run, c: self._pick(v), input, config)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Async twin of :meth:`invoke`."""
+
+        async def pick(value: Any, run: Run, child: RunnableConfig) -> Any:
+            return self._pick(value)
+
+        return await self._acall_with_config(pick, input, config)
+
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Pick from each chunk."""
+
+        def picker(chunks: Iterator[Any], run: Run, child: RunnableConfig) -> Iterator[Any]:
+            for chunk in chunks:
+                picked = self._pick(chunk)
+                if picked is not None:
+                    yield picked
+
+        yield from self._transform_stream_with_config(input, picker, config)
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        """Async twin of :meth:`transform`."""
+
+        async def picker(
+            chunks: AsyncIterator[Any], run: Run, child: RunnableConfig
+        ) -> AsyncIterator[Any]:
+            async for chunk in chunks:
+                picked = self._pick(chunk)
+                if picked is not None:
+                    yield picked
+
+        async for chunk in self._atransform_stream_with_config(input, picker, config):
+            yield chunk

@@ -1,0 +1,383 @@
+"""The run lifecycle, written once: ids, parenting, fan-out to the sinks, custom events.
+
+A :class:`Run` is created from a resolved config. It owns its id, its parent, its tags and
+metadata, and the list of handlers it inherited; every transition (start, chunk, custom event,
+end, error) fans out to the span sink, to the built-in sinks it inherited (the event stream of
+``astream_events``) and to the callback handlers, in that order and with the same data.
+
+Children do not receive the parent run through globals: a run gives its children a
+:class:`Scope` in ``config["callbacks"]`` (what langchain-core calls the child callback manager),
+and while the run executes user code its child config is the current one in the
+``ContextVar`` of :mod:`._config`. Tag and metadata inheritance follows langchain-core exactly:
+``seq:step:N`` / ``map:key:K`` tags belong to one child only, config tags are inherited.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any, Union
+
+from opentelemetry import context as otel_context
+
+from . import _otel
+from ._callbacks import BaseCallbackHandler, acall_handlers, call_handlers
+from ._config import RunnableConfig, ensure_config, patch_config, var_child_config
+from ._sink import Sink
+
+__all__ = [
+    "Callbacks",
+    "Run",
+    "Scope",
+    "adispatch_custom_event",
+    "combine_callbacks",
+    "dispatch_custom_event",
+]
+
+logger = logging.getLogger("otel_runnables")
+
+Callbacks = Union[list[BaseCallbackHandler], "Scope", None]
+"""What ``config["callbacks"]`` may hold: handlers, or the scope a parent run passes on."""
+
+_NO_PARENT_MESSAGE = (
+    "Unable to dispatch an adhoc event without a parent run id."
+    "This function can only be called from within an existing run (e.g.,"
+    "inside a tool or a RunnableLambda or a RunnableGenerator.)"
+    "If you are doing that and still seeing this error, try explicitly"
+    "passing the config parameter to this function."
+)
+_MISSING: Any = object()
+
+
+class Scope:
+    """What a child run inherits from its parent: the parent, handlers, tags and metadata."""
+
+    __slots__ = ("handlers", "local_tag", "metadata", "parent", "tags")
+
+    def __init__(
+        self,
+        parent: Run | None,
+        handlers: list[Any],
+        tags: list[str],
+        metadata: dict[str, Any],
+        local_tag: str | None = None,
+    ) -> None:
+        self.parent = parent
+        self.handlers = handlers
+        self.tags = tags
+        self.metadata = metadata
+        self.local_tag = local_tag
+
+    @property
+    def parent_run_id(self) -> uuid.UUID | None:
+        """Id of the run whose children this scope configures."""
+        return None if self.parent is None else self.parent.run_id
+
+    def with_handlers(self, handlers: Sequence[Any]) -> Scope:
+        """A copy with more handlers (inherited by every descendant)."""
+        merged = self.handlers + [h for h in handlers if h not in self.handlers]
+        return Scope(self.parent, merged, self.tags, self.metadata, self.local_tag)
+
+
+def combine_callbacks(base: Callbacks, other: Callbacks) -> Callbacks:
+    """Callbacks of ``base`` and ``other`` together (``other``'s scope wins)."""
+    if base is None:
+        return other
+    if other is None:
+        return base
+    if isinstance(other, Scope):
+        return other.with_handlers(base.handlers if isinstance(base, Scope) else base)
+    if isinstance(base, Scope):
+        return base.with_handlers(other)
+    return [*base, *other]
+
+
+def _add_tags(tags: list[str], new: Sequence[str]) -> list[str]:
+    # langchain-core's rule: a tag that is added again moves to the end.
+    if not new:
+        return tags
+    return [t for t in tags if t not in new] + list(new)
+
+
+def _resolve(
+    config: RunnableConfig,
+) -> tuple[Run | None, list[Any], list[str], list[str], dict[str, Any]]:
+    """Parent, handlers, run tags, inheritable tags and metadata for a config."""
+    callbacks = config.get("callbacks")
+    config_tags = config.get("tags") or ()
+    if callbacks is None:
+        parent, handlers, inheritable, metadata = None, [], [], {}
+        tags: list[str] = []
+    elif isinstance(callbacks, Scope):
+        parent, handlers = callbacks.parent, callbacks.handlers
+        inheritable, metadata = callbacks.tags, dict(callbacks.metadata)
+        local = callbacks.local_tag
+        tags = inheritable if local is None else _add_tags(inheritable, (local,))
+    elif isinstance(callbacks, list | tuple):
+        for handler in callbacks:
+            if not isinstance(handler, BaseCallbackHandler | Sink):
+                raise TypeError(
+                    "config['callbacks'] must hold BaseCallbackHandler instances,"
+                    f" got {type(handler).__name__}"
+                )
+        parent, handlers, inheritable, metadata, tags = None, list(callbacks), [], {}, []
+    else:
+        raise TypeError(
+            "config['callbacks'] must be a list of callback handlers or None,"
+            f" got {type(callbacks).__name__}"
+        )
+    if config_tags:
+        tags = _add_tags(tags, config_tags)
+        inheritable = _add_tags(inheritable, config_tags)
+    config_metadata = config.get("metadata")
+    if config_metadata:
+        metadata.update(config_metadata)
+    return parent, handlers, tags, inheritable, metadata
+
+
+def _split(handlers: list[Any]) -> tuple[list[Sink], list[Any]]:
+    sinks: list[Sink] = [_otel.SPAN_SINK]
+    if not handlers:
+        return sinks, handlers
+    callbacks: list[Any] = []
+    for handler in handlers:
+        (sinks if isinstance(handler, Sink) else callbacks).append(handler)
+    return sinks, callbacks
+
+
+def _each_sink(sinks: list[Sink], hook: str, *args: Any) -> None:
+    for sink in sinks:
+        try:
+            getattr(sink, hook)(*args)
+        except Exception:
+            logger.exception("otel_runnables sink %s.%s failed", type(sink).__name__, hook)
+
+
+class _Activation:
+    """Makes a run's child config and span current around a synchronous slice of user code."""
+
+    __slots__ = ("config", "otel_token", "run", "token")
+
+    def __init__(self, run: Run, config: RunnableConfig) -> None:
+        self.run = run
+        self.config = config
+
+    def __enter__(self) -> None:
+        self.token = var_child_config.set(self.config)
+        span_context = self.run.otel_context
+        self.otel_token = None if span_context is None else otel_context.attach(span_context)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.otel_token is not None:
+            otel_context.detach(self.otel_token)
+        var_child_config.reset(self.token)
+
+
+class Run:
+    """One execution of a runnable, from start to end or error.
+
+    Example:
+        >>> run = Run.start(ensure_config(), "demo", {"x": 1})
+        >>> run.end({"y": 2})
+    """
+
+    __slots__ = (
+        "cancelled",
+        "chunks",
+        "first_chunk_ns",
+        "handlers",
+        "inheritable_tags",
+        "inputs",
+        "metadata",
+        "name",
+        "otel_context",
+        "parent",
+        "run_id",
+        "run_type",
+        "sinks",
+        "span",
+        "start_ns",
+        "tags",
+    )
+
+    def __init__(
+        self, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain"
+    ) -> None:
+        parent, handlers, tags, inheritable, metadata = _resolve(config)
+        run_id = config.get("run_id")
+        if run_id is None:
+            run_id = uuid.uuid4()
+        elif not isinstance(run_id, uuid.UUID):
+            run_id = uuid.UUID(str(run_id))
+        self.run_id: uuid.UUID = run_id
+        self.parent = parent
+        self.name = config.get("run_name") or name
+        self.run_type = run_type
+        self.tags = tags
+        self.inheritable_tags = inheritable
+        self.metadata = metadata
+        self.inputs = inputs
+        self.sinks, self.handlers = _split(handlers)
+        self.span: Any = None
+        self.otel_context: Any = None
+        self.start_ns = time.time_ns()
+        self.chunks = 0
+        self.first_chunk_ns = 0
+        self.cancelled = False
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def start(cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain") -> Run:
+        """Create a run and announce it to every sink (sync handlers)."""
+        run = cls(config, name, inputs, run_type)
+        _each_sink(run.sinks, "on_start", run)
+        if run.handlers:
+            call_handlers(
+                run.handlers, "on_chain_start", "ignore_chain", None, inputs, **run._start_kwargs()
+            )
+        return run
+
+    @classmethod
+    async def astart(
+        cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain"
+    ) -> Run:
+        """Create a run and announce it to every sink (async handlers awaited)."""
+        run = cls(config, name, inputs, run_type)
+        _each_sink(run.sinks, "on_start", run)
+        if run.handlers:
+            await acall_handlers(
+                run.handlers, "on_chain_start", "ignore_chain", None, inputs, **run._start_kwargs()
+            )
+        return run
+
+    def _start_kwargs(self) -> dict[str, Any]:
+        kwargs = self._handler_kwargs()
+        kwargs.update(metadata=self.metadata, run_type=None, name=self.name)
+        return kwargs
+
+    @property
+    def parent_run_id(self) -> uuid.UUID | None:
+        """Id of the parent run, or None for a root run."""
+        return None if self.parent is None else self.parent.run_id
+
+    def _handler_kwargs(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "parent_run_id": self.parent_run_id, "tags": self.tags}
+
+    # -- children ----------------------------------------------------------------------
+    def child(self, tag: str | None = None) -> Scope:
+        """The scope for a child run; ``tag`` (e.g. ``seq:step:1``) is given to it alone."""
+        every = [*self.handlers, *self.sinks[1:]]
+        return Scope(self, every, self.inheritable_tags, self.metadata, tag)
+
+    def child_config(self, config: RunnableConfig, tag: str | None = None) -> RunnableConfig:
+        """``config`` for a child run of this one."""
+        return patch_config(config, callbacks=self.child(tag))
+
+    def activate(self, child_config: RunnableConfig) -> _Activation:
+        """Context manager: ``child_config`` and this run's span are current inside it."""
+        return _Activation(self, child_config)
+
+    # -- transitions -------------------------------------------------------------------
+    def chunk(self, chunk: Any) -> None:
+        """Report one streamed output chunk (sinks only: handlers have no chunk hook)."""
+        if self.chunks == 0:
+            self.first_chunk_ns = time.time_ns()
+        self.chunks += 1
+        _each_sink(self.sinks, "on_chunk", self, chunk)
+
+    def end(self, outputs: Any, inputs: Any = _MISSING) -> None:
+        """The run returned ``outputs``."""
+        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
+        if self.handlers:
+            call_handlers(
+                self.handlers, "on_chain_end", "ignore_chain", outputs, **self._end_kwargs(inputs)
+            )
+
+    async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
+        """The run returned ``outputs`` (async handlers awaited)."""
+        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
+        if self.handlers:
+            await acall_handlers(
+                self.handlers, "on_chain_end", "ignore_chain", outputs, **self._end_kwargs(inputs)
+            )
+
+    def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
+        """The run raised ``error``."""
+        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
+        if self.handlers:
+            call_handlers(
+                self.handlers, "on_chain_error", "ignore_chain", error, **self._end_kwargs(inputs)
+            )
+
+    async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
+        """The run raised ``error`` (async handlers awaited)."""
+        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
+        if self.handlers:
+            await acall_handlers(
+                self.handlers, "on_chain_error", "ignore_chain", error, **self._end_kwargs(inputs)
+            )
+
+    def _final_inputs(self, inputs: Any) -> Any:
+        return self.inputs if inputs is _MISSING else inputs
+
+    def _end_kwargs(self, inputs: Any) -> dict[str, Any]:
+        kwargs = self._handler_kwargs()
+        if inputs is not _MISSING:
+            kwargs["inputs"] = inputs
+        return kwargs
+
+
+def _event_target(
+    name: Any, config: RunnableConfig | None
+) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
+    if not isinstance(name, str):
+        raise TypeError(f"custom event name must be a str, got {type(name).__name__}: {name!r}")
+    config = ensure_config(config)
+    parent, handlers, tags, _, metadata = _resolve(config)
+    if parent is None:
+        raise RuntimeError(_NO_PARENT_MESSAGE)
+    sinks, callbacks = _split(handlers)
+    kwargs = {"run_id": parent.run_id, "tags": tags, "metadata": metadata}
+    return parent, sinks, callbacks, kwargs
+
+
+def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None = None) -> None:
+    """Dispatch a custom event from inside a run, to its span and every handler and stream.
+
+    ``data`` reaches callback handlers and ``astream_events`` as the very same object; on the
+    span it becomes event attributes (see the span-mapping reference). Outside a run it raises
+    ``RuntimeError``; a name that is not a ``str`` raises ``TypeError``.
+
+    Example:
+        >>> from otel_runnables import RunnableLambda
+        >>> def step(x):
+        ...     dispatch_custom_event("progress", {"done": 1, "of": 2})
+        ...     return x
+        >>> RunnableLambda(step).invoke(1)
+        1
+    """
+    run, sinks, callbacks, kwargs = _event_target(name, config)
+    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
+    if callbacks:
+        call_handlers(callbacks, "on_custom_event", "ignore_custom_event", name, data, **kwargs)
+
+
+async def adispatch_custom_event(
+    name: str, data: Any, *, config: RunnableConfig | None = None
+) -> None:
+    """Async twin of :func:`dispatch_custom_event` (async handlers are awaited).
+
+    Example:
+        >>> from otel_runnables import RunnableLambda
+        >>> async def step(x):
+        ...     await adispatch_custom_event("progress", {"done": 1})
+        ...     return x
+    """
+    run, sinks, callbacks, kwargs = _event_target(name, config)
+    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
+    if callbacks:
+        await acall_handlers(
+            callbacks, "on_custom_event", "ignore_custom_event", name, data, **kwargs
+        )
