@@ -50,7 +50,7 @@ class BaseCallbackHandler:
     raise_error: bool = False
     """Propagate exceptions raised by this handler's hooks into the run."""
     run_inline: bool = False
-    """Accepted for compatibility; hooks always run inline and in order."""
+    """In async runs, call this handler before the handlers without ``run_inline``."""
     ignore_llm: bool = False
     ignore_retry: bool = False
     ignore_chain: bool = False
@@ -222,7 +222,14 @@ def call_handlers(handlers: list[Any], hook: str, ignore: str, *args: Any, **kwa
 async def acall_handlers(
     handlers: list[Any], hook: str, ignore: str, *args: Any, **kwargs: Any
 ) -> None:
-    """Call ``hook`` on every handler in order, from async code, applying the error policy."""
+    """Call ``hook`` on every handler, from async code, applying the error policy.
+
+    Handlers with ``run_inline`` go first (as in langchain-core), then the others, each group
+    in handler order.
+    """
+    inline = [h for h in handlers if getattr(h, "run_inline", False)]
+    if inline:
+        handlers = inline + [h for h in handlers if h not in inline]
     for handler in handlers:
         if getattr(handler, ignore, False):
             continue
