@@ -291,6 +291,10 @@ async def hop(awaitable: Awaitable[T]) -> T:
     exactly as they do there, at a fraction of the cost of a task.
     """
     await asyncio.sleep(0)
-    result = await awaitable
+    try:
+        result = await awaitable
+    except Exception:
+        await asyncio.sleep(0)
+        raise
     await asyncio.sleep(0)
     return result

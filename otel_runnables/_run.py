@@ -14,6 +14,7 @@ and while the run executes user code its child config is the current one in the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -155,6 +156,55 @@ def _each_sink(sinks: list[Sink], hook: str, *args: Any) -> None:
             logger.exception("otel_runnables sink %s.%s failed", type(sink).__name__, hook)
 
 
+def _notify(
+    sinks: list[Sink],
+    handlers: list[Any],
+    sink_hook: str,
+    sink_args: tuple[Any, ...],
+    hook: str,
+    ignore: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    """One bus transition from sync code: sinks first, then handlers, in order."""
+    _each_sink(sinks, sink_hook, *sink_args)
+    if handlers:
+        call_handlers(handlers, hook, ignore, *args, **kwargs)
+
+
+async def _anotify(
+    sinks: list[Sink],
+    handlers: list[Any],
+    sink_hook: str,
+    sink_args: tuple[Any, ...],
+    hook: str,
+    ignore: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    """One bus transition from async code.
+
+    The span sink runs at once. Handlers with ``run_inline`` follow; the other handlers and
+    the inherited sinks (an ``astream_events`` stream) are then notified between two
+    scheduling points, where langchain-core runs them as tasks, so that concurrent runs
+    interleave the same way on both.
+    """
+    span_sink, others = sinks[0], sinks[1:]
+    _each_sink([span_sink], sink_hook, *sink_args)
+    if not handlers and not others:
+        return
+    inline = [h for h in handlers if getattr(h, "run_inline", False)]
+    if inline:
+        await acall_handlers(inline, hook, ignore, *args, **kwargs)
+        handlers = [h for h in handlers if h not in inline]
+    if handlers or others:
+        await asyncio.sleep(0)
+        _each_sink(others, sink_hook, *sink_args)
+        if handlers:
+            await acall_handlers(handlers, hook, ignore, *args, **kwargs)
+        await asyncio.sleep(0)
+
+
 class _Activation:
     """Makes a run's child config and span current around a synchronous slice of user code."""
 
@@ -232,11 +282,20 @@ class Run:
     def start(cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain") -> Run:
         """Create a run and announce it to every sink (sync handlers)."""
         run = cls(config, name, inputs, run_type)
-        _each_sink(run.sinks, "on_start", run)
-        if run.handlers:
-            call_handlers(
-                run.handlers, "on_chain_start", "ignore_chain", None, inputs, **run._start_kwargs()
+        try:
+            _notify(
+                run.sinks,
+                run.handlers,
+                "on_start",
+                (run,),
+                "on_chain_start",
+                "ignore_chain",
+                (None, inputs),
+                run._start_kwargs(),
             )
+        except BaseException as exc:  # a raise_error handler: the run ends here
+            _each_sink(run.sinks, "on_error", run, exc, inputs)
+            raise
         return run
 
     @classmethod
@@ -245,11 +304,20 @@ class Run:
     ) -> Run:
         """Create a run and announce it to every sink (async handlers awaited)."""
         run = cls(config, name, inputs, run_type)
-        _each_sink(run.sinks, "on_start", run)
-        if run.handlers:
-            await acall_handlers(
-                run.handlers, "on_chain_start", "ignore_chain", None, inputs, **run._start_kwargs()
+        try:
+            await _anotify(
+                run.sinks,
+                run.handlers,
+                "on_start",
+                (run,),
+                "on_chain_start",
+                "ignore_chain",
+                (None, inputs),
+                run._start_kwargs(),
             )
+        except BaseException as exc:  # a raise_error handler: the run ends here
+            _each_sink(run.sinks, "on_error", run, exc, inputs)
+            raise
         return run
 
     def _start_kwargs(self) -> dict[str, Any]:
@@ -289,35 +357,55 @@ class Run:
 
     def end(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs``."""
-        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
-        if self.handlers:
-            call_handlers(
-                self.handlers, "on_chain_end", "ignore_chain", outputs, **self._end_kwargs(inputs)
-            )
+        _notify(
+            self.sinks,
+            self.handlers,
+            "on_end",
+            (self, outputs, self._final_inputs(inputs)),
+            "on_chain_end",
+            "ignore_chain",
+            (outputs,),
+            self._end_kwargs(inputs),
+        )
 
     async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs`` (async handlers awaited)."""
-        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
-        if self.handlers:
-            await acall_handlers(
-                self.handlers, "on_chain_end", "ignore_chain", outputs, **self._end_kwargs(inputs)
-            )
+        await _anotify(
+            self.sinks,
+            self.handlers,
+            "on_end",
+            (self, outputs, self._final_inputs(inputs)),
+            "on_chain_end",
+            "ignore_chain",
+            (outputs,),
+            self._end_kwargs(inputs),
+        )
 
     def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error``."""
-        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
-        if self.handlers:
-            call_handlers(
-                self.handlers, "on_chain_error", "ignore_chain", error, **self._end_kwargs(inputs)
-            )
+        _notify(
+            self.sinks,
+            self.handlers,
+            "on_error",
+            (self, error, self._final_inputs(inputs)),
+            "on_chain_error",
+            "ignore_chain",
+            (error,),
+            self._end_kwargs(inputs),
+        )
 
     async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error`` (async handlers awaited)."""
-        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
-        if self.handlers:
-            await acall_handlers(
-                self.handlers, "on_chain_error", "ignore_chain", error, **self._end_kwargs(inputs)
-            )
+        await _anotify(
+            self.sinks,
+            self.handlers,
+            "on_error",
+            (self, error, self._final_inputs(inputs)),
+            "on_chain_error",
+            "ignore_chain",
+            (error,),
+            self._end_kwargs(inputs),
+        )
 
     def _final_inputs(self, inputs: Any) -> Any:
         return self.inputs if inputs is _MISSING else inputs
@@ -359,9 +447,17 @@ def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None
         1
     """
     run, sinks, callbacks, kwargs = _event_target(name, config)
-    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
-    if callbacks:
-        call_handlers(callbacks, "on_custom_event", "ignore_custom_event", name, data, **kwargs)
+    sink_args = (run, name, data, kwargs["tags"], kwargs["metadata"])
+    _notify(
+        sinks,
+        callbacks,
+        "on_custom_event",
+        sink_args,
+        "on_custom_event",
+        "ignore_custom_event",
+        (name, data),
+        kwargs,
+    )
 
 
 async def adispatch_custom_event(
@@ -376,8 +472,14 @@ async def adispatch_custom_event(
         ...     return x
     """
     run, sinks, callbacks, kwargs = _event_target(name, config)
-    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
-    if callbacks:
-        await acall_handlers(
-            callbacks, "on_custom_event", "ignore_custom_event", name, data, **kwargs
-        )
+    sink_args = (run, name, data, kwargs["tags"], kwargs["metadata"])
+    await _anotify(
+        sinks,
+        callbacks,
+        "on_custom_event",
+        sink_args,
+        "on_custom_event",
+        "ignore_custom_event",
+        (name, data),
+        kwargs,
+    )
