@@ -13,10 +13,11 @@ Example:
 """
 
 from ._base import Runnable
-from ._binding import RunnableBinding, RunnableRetry, RunnableWithFallbacks
+from ._binding import RunnableBinding, RunnableRetry
 from ._callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from ._config import RunnableConfig, ensure_config, merge_configs, patch_config
 from ._events import StreamEvent
+from ._fallbacks import RunnableWithFallbacks
 from ._generator import RunnableGenerator
 from ._iter import AddableDict
 from ._lambda import RunnableLambda, chain

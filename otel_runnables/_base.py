@@ -23,7 +23,7 @@ from ._config import (
     hop,
     run_in_executor,
 )
-from ._iter import Accumulator, atee, tee
+from ._iter import Accumulator, aclosing_iter, atee, tee
 from ._run import Run
 
 if TYPE_CHECKING:
@@ -153,8 +153,9 @@ class Runnable(Generic[Input, Output]):
             total.add(chunk)
             got_any = True
         if got_any:
-            async for output in self.astream(total.value, config, **kwargs):
-                yield output
+            async with aclosing_iter(self.astream(total.value, config, **kwargs)) as stream:
+                async for output in stream:
+                    yield output
 
     def astream_events(
         self,
@@ -268,7 +269,7 @@ class Runnable(Generic[Input, Output]):
         exception_key: str | None = None,
     ) -> Runnable[Input, Output]:
         """A runnable that tries ``fallbacks`` in order when this one raises."""
-        from ._binding import RunnableWithFallbacks
+        from ._fallbacks import RunnableWithFallbacks
 
         return RunnableWithFallbacks(
             runnable=self,

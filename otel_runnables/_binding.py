@@ -1,5 +1,4 @@
-"""Wrappers around another runnable: RunnableBinding (config/kwargs), RunnableRetry,
-RunnableWithFallbacks."""
+"""Wrappers around another runnable: RunnableBinding (config/kwargs) and RunnableRetry."""
 
 from __future__ import annotations
 
@@ -10,10 +9,11 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from ._base import Input, Output, Runnable
-from ._config import RunnableConfig, ensure_config, hop, merge_configs, patch_config
+from ._config import RunnableConfig, merge_configs, patch_config
+from ._iter import aclosing_iter
 from ._run import Run
 
-__all__ = ["RunnableBinding", "RunnableRetry", "RunnableWithFallbacks"]
+__all__ = ["RunnableBinding", "RunnableRetry"]
 
 
 class RunnableBinding(Runnable[Input, Output]):
@@ -115,10 +115,11 @@ class RunnableBinding(Runnable[Input, Output]):
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """``bound.astream`` with the merged config."""
-        async for chunk in self.bound.astream(
-            input, self._merge(config), **{**self.kwargs, **kwargs}
-        ):
-            yield chunk
+        async with aclosing_iter(
+            self.bound.astream(input, self._merge(config), **{**self.kwargs, **kwargs})
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
     def transform(
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
@@ -130,10 +131,11 @@ class RunnableBinding(Runnable[Input, Output]):
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """``bound.atransform`` with the merged config."""
-        async for chunk in self.bound.atransform(
-            input, self._merge(config), **{**self.kwargs, **kwargs}
-        ):
-            yield chunk
+        async with aclosing_iter(
+            self.bound.atransform(input, self._merge(config), **{**self.kwargs, **kwargs})
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 class RunnableRetry(RunnableBinding[Input, Output]):
@@ -143,6 +145,13 @@ class RunnableRetry(RunnableBinding[Input, Output]):
 
     As in langchain-core, only invoke/ainvoke/batch/abatch retry: streaming calls go to
     ``bound`` directly.
+
+    Example:
+        >>> from otel_runnables import RunnableLambda
+        >>> flaky = RunnableLambda(lambda x: x).with_retry(
+        ...     stop_after_attempt=2, wait_exponential_jitter=False)
+        >>> flaky.invoke(1)
+        1
     """
 
     def __init__(
@@ -245,92 +254,3 @@ class RunnableRetry(RunnableBinding[Input, Output]):
         return await Runnable.abatch(
             self, inputs, config, return_exceptions=return_exceptions, **kwargs
         )
-
-
-class RunnableWithFallbacks(Runnable[Input, Output]):
-    """Tries ``runnable``, then each fallback in order, on the handled exception types.
-
-    When all fail, the first error is raised. With ``exception_key``, the input dict gets the
-    previous error under that key before each fallback.
-    """
-
-    def __init__(
-        self,
-        *,
-        runnable: Runnable[Input, Output],
-        fallbacks: Sequence[Runnable[Input, Output]],
-        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
-        exception_key: str | None = None,
-    ) -> None:
-        self.runnable = runnable
-        self.fallbacks = list(fallbacks)
-        self.exceptions_to_handle = exceptions_to_handle
-        self.exception_key = exception_key
-
-    @property
-    def runnables(self) -> list[Runnable[Input, Output]]:
-        """The runnable, then the fallbacks."""
-        return [self.runnable, *self.fallbacks]
-
-    def _check(self, input: Any) -> None:
-        if self.exception_key is not None and not isinstance(input, dict):
-            raise ValueError(
-                "If 'exception_key' is specified then input must be a dictionary."
-                f"However found a type of {type(input)} for input"
-            )
-
-    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
-        """The first successful output among the runnable and its fallbacks."""
-        self._check(input)
-        config = ensure_config(config)
-        run = Run.start(config, self.get_name(), input)
-        inner = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
-        for runnable in self.runnables:
-            try:
-                if self.exception_key and first_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(run.child_config(config)):
-                    output = runnable.invoke(input, inner, **kwargs)
-            except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-            except BaseException as exc:
-                run.error(exc)
-                raise
-            else:
-                run.end(output)
-                return output
-        assert first_error is not None
-        run.error(first_error)
-        raise first_error
-
-    async def ainvoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Output:
-        """Async twin of :meth:`invoke`."""
-        self._check(input)
-        config = ensure_config(config)
-        run = await Run.astart(config, self.get_name(), input)
-        inner = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
-        for runnable in self.runnables:
-            try:
-                if self.exception_key and first_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(run.child_config(config)):
-                    output = await hop(runnable.ainvoke(input, inner, **kwargs))
-            except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-            except BaseException as exc:
-                await run.aerror(exc)
-                raise
-            else:
-                await run.aend(output)
-                return output
-        assert first_error is not None
-        await run.aerror(first_error)
-        raise first_error

@@ -101,7 +101,7 @@ _DONE: Any = object()
 class EventStreamSink(Sink):
     """Collects v2 stream events for one ``astream_events`` call."""
 
-    __slots__ = ("_filter", "_infos", "_loop", "_parents", "_thread", "queue")
+    __slots__ = ("_filter", "_infos", "_loop", "_parents", "_thread", "queue", "root_id")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, event_filter: _Filter) -> None:
         self._loop = loop
@@ -110,6 +110,7 @@ class EventStreamSink(Sink):
         self._parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self._infos: dict[uuid.UUID, dict[str, Any]] = {}
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.root_id: uuid.UUID | None = None
 
     def _put(self, item: Any) -> None:
         if threading.get_ident() == self._thread:
@@ -162,21 +163,35 @@ class EventStreamSink(Sink):
         )
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
-        info = self._infos.get(run.run_id)
+        if run.run_id != self.root_id:  # the root's chunks are tapped where they come out
+            self.stream_chunk(run.run_id, chunk)
+
+    def stream_event(self, run_id: uuid.UUID) -> tuple[str, dict[str, Any]] | None:
+        """(run type, stream event fields) of a run that has not ended yet, else None."""
+        info = self._infos.get(run_id)
         if info is None:
-            return
-        self._send(
-            {
-                "event": f"on_{run.run_type}_stream",
-                "run_id": str(run.run_id),
-                "name": info["name"],
-                "tags": info["tags"],
-                "metadata": info["metadata"],
-                "data": {"chunk": chunk},
-                "parent_ids": self._parent_ids(run.run_id),
-            },
-            run.run_type,
-        )
+            return None
+        fields = {
+            "event": f"on_{info['run_type']}_stream",
+            "run_id": str(run_id),
+            "name": info["name"],
+            "tags": info["tags"],
+            "metadata": info["metadata"],
+        }
+        return info["run_type"], fields
+
+    def stream_chunk(
+        self,
+        run_id: uuid.UUID,
+        chunk: Any,
+        template: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Send one chunk of ``run_id`` (fields from ``template`` when given)."""
+        template = template or self.stream_event(run_id)
+        if template is not None:
+            run_type, fields = template
+            event = {**fields, "data": {"chunk": chunk}, "parent_ids": self._parent_ids(run_id)}
+            self._send(event, run_type)
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         info = self._infos.pop(run.run_id, None)
@@ -262,6 +277,8 @@ async def _stream(
 ) -> AsyncIterator[StreamEvent]:
     sink = EventStreamSink(asyncio.get_running_loop(), event_filter)
     config.setdefault("run_id", uuid.uuid4())
+    root_id = config["run_id"]
+    sink.root_id = root_id if isinstance(root_id, uuid.UUID) else uuid.UUID(str(root_id))
     callbacks = config.get("callbacks")
     if callbacks is None:
         config["callbacks"] = [sink]  # type: ignore[list-item]
@@ -271,10 +288,18 @@ async def _stream(
         config["callbacks"] = [*callbacks, sink]  # type: ignore[list-item]
 
     async def consume() -> None:
+        # The root's chunks are reported as they come out of astream, as long as the root
+        # run was still open at the first one (a run that streams by invoking first has not).
         stream = runnable.astream(input, config, **kwargs)
+        root_event: tuple[str, dict[str, Any]] | None = None
+        first = True
         try:
-            async for _ in stream:
-                pass
+            async for chunk in stream:
+                if first:
+                    first = False
+                    root_event = sink.stream_event(sink.root_id)  # type: ignore[arg-type]
+                if root_event is not None:
+                    sink.stream_chunk(sink.root_id, chunk, root_event)  # type: ignore[arg-type]
         finally:
             try:
                 await stream.aclose()  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._base import Input, Output, Runnable
 from ._config import RunnableConfig
-from ._iter import aiter_of
+from ._iter import aclosing_iter, aiter_of
 from ._lambda import accepts_config
 from ._run import Run
 
@@ -105,6 +105,7 @@ class RunnableGenerator(Runnable[Input, Output]):
     ) -> Output:
         """Async twin of :meth:`invoke`."""
         final: Any = None
-        async for output in self.astream(input, config, **kwargs):
-            final = output if final is None else final + output
+        async with aclosing_iter(self.astream(input, config, **kwargs)) as stream:
+            async for output in stream:
+                final = output if final is None else final + output
         return final  # type: ignore[no-any-return]

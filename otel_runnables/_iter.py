@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Accumulator", "AddableDict", "aiter_of", "atee", "tee"]
+__all__ = ["Accumulator", "AddableDict", "aclosing_iter", "aiter_of", "atee", "tee"]
 
 T = TypeVar("T")
 
@@ -125,3 +126,18 @@ def atee(iterator: AsyncIterator[T], n: int = 2) -> tuple[AsyncIterator[T], ...]
 async def aiter_of(value: T) -> AsyncIterator[T]:
     """An async iterator yielding ``value`` once."""
     yield value
+
+
+@asynccontextmanager
+async def aclosing_iter(iterator: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T], None]:
+    """Like ``contextlib.aclosing`` for any async iterator: closes it if it can be closed.
+
+    Wrapping generators use it so that a consumer that stops early closes the whole chain at
+    once (ending every run in it), not whenever the event loop finalises abandoned generators.
+    """
+    try:
+        yield iterator
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._base import Input, Output, Runnable
 from ._config import RunnableConfig, patch_config, run_in_executor
-from ._iter import Accumulator, aiter_of
+from ._iter import Accumulator, aclosing_iter, aiter_of
 from ._run import Run
 
 __all__ = ["RunnableLambda", "accepts_config", "chain"]
@@ -116,8 +116,9 @@ class RunnableLambda(Runnable[Input, Output]):
             output = await run_in_executor(self._sync_output, input, config)
         elif inspect.isasyncgenfunction(self.afunc):
             total = Accumulator(sticky=False)
-            async for chunk in self._call_afunc(input, config):
-                total.add(chunk)
+            async with aclosing_iter(self._call_afunc(input, config)) as stream:
+                async for chunk in stream:
+                    total.add(chunk)
             output = total.value
         else:
             output = await self._call_afunc(input, config)
@@ -176,15 +177,19 @@ class RunnableLambda(Runnable[Input, Output]):
         elif inspect.isasyncgenfunction(self.afunc):
             streamed = True
             total = Accumulator(sticky=False)
-            async for chunk in self._call_afunc(final, config):
-                yield chunk
-                total.add(chunk)
+            async with aclosing_iter(self._call_afunc(final, config)) as stream:
+                async for chunk in stream:
+                    yield chunk
+                    total.add(chunk)
             output = total.value
         else:
             output = await self._call_afunc(final, config)
         if isinstance(output, Runnable):
-            async for chunk in output.astream(final, self._check_recursion(config, final)):
-                yield chunk
+            async with aclosing_iter(
+                output.astream(final, self._check_recursion(config, final))
+            ) as stream:
+                async for chunk in stream:
+                    yield chunk
         elif not streamed:
             yield output
 
@@ -208,15 +213,19 @@ class RunnableLambda(Runnable[Input, Output]):
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`transform`."""
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
-            yield chunk
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, self._atransform, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
     async def astream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`stream`."""
-        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
-            yield chunk
+        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 def chain(func: Callable[..., Any]) -> Runnable[Any, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ._base import Input, Runnable, coerce_to_runnable
 from ._config import RunnableConfig, get_executor_for_config, hop, patch_config
-from ._iter import AddableDict, atee, tee
+from ._iter import AddableDict, aclosing_iter, atee, tee
 from ._run import Run
 
 __all__ = ["RunnableParallel"]
@@ -151,8 +151,11 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[dict[str, Any]]:
         """Async twin of :meth:`transform`."""
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
-            yield chunk
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, self._atransform, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
     async def astream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
@@ -160,5 +163,6 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
         """Async twin of :meth:`stream`."""
         from ._iter import aiter_of
 
-        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
-            yield chunk
+        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
+            async for chunk in stream:
+                yield chunk

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._base import Runnable
 from ._config import RunnableConfig, get_executor_for_config, patch_config, run_in_executor
-from ._iter import Accumulator, AddableDict, aiter_of, atee, tee
+from ._iter import Accumulator, AddableDict, aclosing_iter, aiter_of, atee, tee
 from ._lambda import accepts_config
 from ._parallel import RunnableParallel
 from ._run import Run
@@ -39,8 +39,9 @@ class _Streamable(Runnable[Any, Any]):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`stream`."""
-        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
-            yield chunk
+        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 class RunnablePassthrough(_Streamable):
@@ -129,9 +130,12 @@ class RunnablePassthrough(_Streamable):
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`transform`."""
         total = Accumulator(sticky=False)
-        async for chunk in self._atransform_stream_with_config(input, _aidentity, config):
-            yield chunk
-            total.add(chunk)
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, _aidentity, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
+                total.add(chunk)
         if total.value is not None:
             from ._config import ensure_config
 
@@ -139,7 +143,13 @@ class RunnablePassthrough(_Streamable):
 
 
 class RunnableAssign(_Streamable):
-    """Merges the outputs of a RunnableParallel (``mapper``) into the input dict."""
+    """Merges the outputs of a RunnableParallel (``mapper``) into the input dict.
+
+    Example:
+        >>> from otel_runnables import RunnableParallel
+        >>> RunnableAssign(RunnableParallel(n=lambda d: len(d))).invoke({"a": 1})
+        {'a': 1, 'n': 1}
+    """
 
     def __init__(self, mapper: RunnableParallel[Any]) -> None:
         self.mapper = mapper
@@ -223,12 +233,20 @@ class RunnableAssign(_Streamable):
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`transform`."""
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
-            yield chunk
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, self._atransform, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
 
 class RunnablePick(_Streamable):
-    """Picks one key (returns its value) or several keys (returns a dict) from a dict input."""
+    """Picks one key (returns its value) or several keys (returns a dict) from a dict input.
+
+    Example:
+        >>> RunnablePick("a").invoke({"a": 1, "b": 2})
+        1
+    """
 
     def __init__(self, keys: str | list[str]) -> None:
         self.keys = keys
@@ -285,5 +303,8 @@ class RunnablePick(_Streamable):
                 if picked is not None:
                     yield picked
 
-        async for chunk in self._atransform_stream_with_config(input, picker, config):
-            yield chunk
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, picker, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk

@@ -181,6 +181,8 @@ async def _anotify(
     ignore: str,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    *,
+    trailing: bool = True,
 ) -> None:
     """One bus transition from async code.
 
@@ -202,7 +204,8 @@ async def _anotify(
         _each_sink(others, sink_hook, *sink_args)
         if handlers:
             await acall_handlers(handlers, hook, ignore, *args, **kwargs)
-        await asyncio.sleep(0)
+        if trailing:
+            await asyncio.sleep(0)
 
 
 class _Activation:
@@ -314,10 +317,17 @@ class Run:
                 "ignore_chain",
                 (None, inputs),
                 run._start_kwargs(),
+                trailing=False,
             )
-        except BaseException as exc:  # a raise_error handler: the run ends here
+        except BaseException as exc:  # a raise_error handler, or cancelled before announcing
             _each_sink(run.sinks, "on_error", run, exc, inputs)
             raise
+        if run.handlers or len(run.sinks) > 1:
+            try:
+                await asyncio.sleep(0)
+            except BaseException as exc:  # cancelled once everybody has seen the start
+                await run.aerror(exc)
+                raise
         return run
 
     def _start_kwargs(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._base import Input, Output, Runnable, coerce_to_runnable
 from ._config import RunnableConfig, get_config_list, hop, patch_config
-from ._iter import aiter_of
+from ._iter import aclosing_iter, aiter_of
 from ._run import Run
 
 __all__ = ["RunnableSequence"]
@@ -209,12 +209,16 @@ class RunnableSequence(Runnable[Input, Output]):
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`transform`."""
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config):
-            yield chunk
+        async with aclosing_iter(
+            self._atransform_stream_with_config(input, self._atransform, config)
+        ) as stream:
+            async for chunk in stream:
+                yield chunk
 
     async def astream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`stream`."""
-        async for chunk in self.atransform(aiter_of(input), config, **kwargs):
-            yield chunk
+        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
+            async for chunk in stream:
+                yield chunk

@@ -323,8 +323,8 @@ class Scenario:
     relaxed: str | None = None  # why the oracle's order is not deterministic
     per_sink: str | None = None  # why only each source's own order is compared
     quirk: str | None = None  # oracle behaviour that looks accidental (shown when ours differs)
-    # A deliberate difference: (why, predicate selecting the records only ours produces).
-    divergence: tuple[str, Callable[[dict[str, Any]], bool]] | None = None
+    # A deliberate difference: (why, function turning our log into what the oracle logs).
+    divergence: tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] | None = None
 
     @property
     def mode(self) -> str:
@@ -349,7 +349,7 @@ def scenario(
     relaxed: str | None = None,
     per_sink: str | None = None,
     quirk: str | None = None,
-    divergence: tuple[str, Callable[[dict[str, Any]], bool]] | None = None,
+    divergence: tuple[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] | None = None,
 ) -> Callable[[ScenarioFn], ScenarioFn]:
     """Register a scenario under its function name (without a leading ``s_``)."""
 
