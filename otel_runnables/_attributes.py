@@ -16,9 +16,14 @@ from typing import Any
 
 __all__ = [
     "CANCELLED",
+    "CHUNK",
+    "CHUNK_EVENT",
+    "DEFAULT_VALUE_LENGTH_LIMIT",
     "ERROR_TYPE",
+    "EVENT_DATA",
     "INPUT_MIME_TYPE",
     "INPUT_VALUE",
+    "LENGTH_LIMIT_VARIABLES",
     "METADATA_PREFIX",
     "OPENINFERENCE_SPAN_KIND",
     "OUTPUT_MIME_TYPE",
@@ -34,6 +39,7 @@ __all__ = [
     "event_attributes",
     "metadata_attributes",
     "safe_repr",
+    "safe_str",
     "truncate",
     "value_and_mime",
     "value_length_limit",
@@ -53,6 +59,12 @@ OUTPUT_VALUE = "output.value"
 OUTPUT_MIME_TYPE = "output.mime_type"
 OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
 ERROR_TYPE = "error.type"
+# Span event attributes.
+EVENT_DATA = "data"
+CHUNK = "chunk"
+
+CHUNK_EVENT = "chunk"
+"""Name of the span event recorded for each streamed chunk (when chunks are recorded)."""
 
 SPAN_KIND_BY_RUN_TYPE = {
     "chain": "CHAIN",
@@ -65,20 +77,33 @@ SPAN_KIND_BY_RUN_TYPE = {
 }
 
 TRUNCATION_MARKER = "...[truncated]"
-_DEFAULT_LIMIT = 16384
+DEFAULT_VALUE_LENGTH_LIMIT = 16384
+LENGTH_LIMIT_VARIABLES = (
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+)
+"""Variables giving the longest attribute string, the first one set to a positive int wins."""
 _MAX_DEPTH = 8
 _JSON = "application/json"
 _TEXT = "text/plain"
 
 
 def value_length_limit() -> int:
-    """``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` if set to a positive int, else 16384 characters."""
-    raw = os.environ.get("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "")
-    try:
-        limit = int(raw)
-    except ValueError:
-        return _DEFAULT_LIMIT
-    return limit if limit > 0 else _DEFAULT_LIMIT
+    """The longest attribute string, in characters.
+
+    ``OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT``, else ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` (the
+    SDK's precedence), when set to a positive int; else 16384. Values that are not positive
+    ints are ignored, as the SDK ignores them.
+    """
+    for variable in LENGTH_LIMIT_VARIABLES:
+        raw = os.environ.get(variable, "")
+        try:
+            limit = int(raw)
+        except ValueError:
+            continue
+        if limit > 0:
+            return limit
+    return DEFAULT_VALUE_LENGTH_LIMIT
 
 
 def truncate(text: str, limit: int) -> str:
@@ -96,6 +121,14 @@ def safe_repr(value: Any) -> str:
         return repr(value)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+
+
+def safe_str(value: Any) -> str:
+    """``str(value)``, or its :func:`safe_repr` when ``__str__`` raises."""
+    try:
+        return str(value)
+    except Exception:
+        return safe_repr(value)
 
 
 def _default(value: Any) -> Any:
@@ -155,12 +188,20 @@ def _scalar(value: Any, limit: int) -> Any:
 def _flatten(
     prefix: str, value: Mapping[Any, Any], out: dict[str, Any], limit: int, depth: int
 ) -> None:
-    for key, item in list(value.items()):
+    try:
+        items = list(value.items())
+    except Exception:  # a mapping whose iteration raises
+        out[prefix[:-1] or EVENT_DATA] = truncate(safe_repr(value), limit)
+        return
+    for key, item in items:
         name = f"{prefix}{key if isinstance(key, str) else safe_repr(key)}"
-        if isinstance(item, Mapping) and item and depth < _MAX_DEPTH:
-            _flatten(name + ".", item, out, limit, depth + 1)
-        else:
-            out[name] = _scalar(item, limit)
+        try:
+            if isinstance(item, Mapping) and item and depth < _MAX_DEPTH:
+                _flatten(name + ".", item, out, limit, depth + 1)
+            else:
+                out[name] = _scalar(item, limit)
+        except Exception:  # e.g. a Mapping whose truth value raises
+            out[name] = truncate(safe_repr(item), limit)
 
 
 def event_attributes(data: Any, limit: int) -> dict[str, Any]:
@@ -175,17 +216,14 @@ def event_attributes(data: Any, limit: int) -> dict[str, Any]:
         if isinstance(data, Mapping):
             _flatten("", data, out, limit, 1)
         else:
-            out["data"] = _scalar(data, limit)
-    except Exception:  # a mapping whose iteration raises
-        out = {"data": truncate(safe_repr(data), limit)}
+            out[EVENT_DATA] = _scalar(data, limit)
+    except Exception:  # pragma: no cover - _flatten and _scalar do not raise
+        out = {EVENT_DATA: truncate(safe_repr(data), limit)}
     return out
 
 
 def metadata_attributes(metadata: Mapping[str, Any], limit: int) -> dict[str, Any]:
     """Run metadata as ``runnable.metadata.<key>`` attributes (nested dicts dotted)."""
     out: dict[str, Any] = {}
-    try:
-        _flatten(METADATA_PREFIX, metadata, out, limit, 1)
-    except Exception:
-        out = {METADATA_PREFIX.rstrip("."): truncate(safe_repr(metadata), limit)}
+    _flatten(METADATA_PREFIX, metadata, out, limit, 1)
     return out

@@ -9,7 +9,9 @@ span is recording, so with no SDK installed (the API's no-op tracer) a run costs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -25,22 +27,109 @@ if TYPE_CHECKING:
 __all__ = ["SPAN_SINK", "SpanSink", "TracingOptions"]
 
 _CANCELLATIONS = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
+_PLACEHOLDER_KEY = "input"
+
+_ENV_HIDE_IO = "OTEL_RUNNABLES_HIDE_IO"
+_ENV_HIDE_EVENT_DATA = "OTEL_RUNNABLES_HIDE_EVENT_DATA"
+_ENV_RECORD_CHUNKS = "OTEL_RUNNABLES_RECORD_CHUNKS"
+_ENV_KEYS = (
+    _ENV_HIDE_IO,
+    _ENV_HIDE_EVENT_DATA,
+    _ENV_RECORD_CHUNKS,
+    *attrs.LENGTH_LIMIT_VARIABLES,
+)
+_OPTION_ENV = {
+    "hide_io": _ENV_HIDE_IO,
+    "hide_event_data": _ENV_HIDE_EVENT_DATA,
+    "record_chunks": _ENV_RECORD_CHUNKS,
+}
 
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-class TracingOptions:
-    """What the span sink records; defaults come from ``OTEL_RUNNABLES_*`` variables."""
+def _env_snapshot_reader() -> Callable[[], tuple[Any, ...]]:
+    """A cheap function returning the raw values of the variables the options depend on.
 
-    __slots__ = ("hide_event_data", "hide_io", "record_chunks", "tracer_provider")
+    ``os.environ.get`` of an unset variable costs microseconds (a ``KeyError`` is raised and
+    caught inside), so CPython's backing dict is read directly when it is there; the raw
+    values only serve to notice a change, the options are then parsed through ``os.environ``.
+    """
+    data = getattr(os.environ, "_data", None)
+    encodekey = getattr(os.environ, "encodekey", None)
+    if isinstance(data, dict) and callable(encodekey):
+        try:
+            k0, k1, k2, k3, k4 = (encodekey(k) for k in _ENV_KEYS)
+        except Exception:  # pragma: no cover - exotic os.environ
+            pass
+        else:
+            get = data.get
+            return lambda: (get(k0), get(k1), get(k2), get(k3), get(k4))
+    environ = os.environ  # pragma: no cover - non-CPython fallback
+    return lambda: tuple(environ.get(k) for k in _ENV_KEYS)  # pragma: no cover
+
+
+class TracingOptions:
+    """What the span sink records.
+
+    Each option is the value given to :meth:`set` (``set_tracing_options``) or, while none was
+    given, the ``OTEL_RUNNABLES_*`` variable. The environment is re-read cheaply (a snapshot of
+    the raw values compared with the last one) by :meth:`refresh`, which the span sink calls
+    when a recording root run starts: a change to the environment applies from the next trace
+    on, and every run of one trace records with the same options.
+    """
+
+    __slots__ = (
+        "_env",
+        "_explicit",
+        "_read_env",
+        "hide_event_data",
+        "hide_io",
+        "record_chunks",
+        "tracer_provider",
+        "value_length_limit",
+    )
 
     def __init__(self) -> None:
-        self.hide_io = _env_flag("OTEL_RUNNABLES_HIDE_IO")
-        self.hide_event_data = _env_flag("OTEL_RUNNABLES_HIDE_EVENT_DATA")
-        self.record_chunks = _env_flag("OTEL_RUNNABLES_RECORD_CHUNKS")
+        self._explicit: dict[str, bool] = {}
+        self._read_env = _env_snapshot_reader()
+        self._env: tuple[Any, ...] | None = None
+        self.hide_io = False
+        self.hide_event_data = False
+        self.record_chunks = False
+        self.value_length_limit = attrs.DEFAULT_VALUE_LENGTH_LIMIT
         self.tracer_provider: trace.TracerProvider | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the environment if any relevant variable changed since the last read."""
+        env = self._read_env()
+        if env != self._env:
+            self._env = env
+            self._apply()
+
+    def set(self, **options: bool | None) -> None:
+        """Set options explicitly (``None`` leaves an option as it is)."""
+        for name, value in options.items():
+            if name not in _OPTION_ENV:
+                raise TypeError(f"unknown tracing option {name!r}")
+            if value is not None:
+                self._explicit[name] = bool(value)
+        self._apply()
+
+    def reset(self) -> None:
+        """Forget explicit settings: every option follows its environment variable again."""
+        self._explicit.clear()
+        self._env = None
+        self.refresh()
+
+    def _apply(self) -> None:
+        explicit = self._explicit
+        for name, variable in _OPTION_ENV.items():
+            value = explicit.get(name)
+            setattr(self, name, _env_flag(variable) if value is None else value)
+        self.value_length_limit = attrs.value_length_limit()
 
 
 class SpanSink(Sink):
@@ -79,32 +168,38 @@ class SpanSink(Sink):
         if span.get_span_context().is_valid:
             run.otel_context = trace.set_span_in_context(span, context)
         if span.is_recording():
+            if parent is None:
+                self.options.refresh()
             span.set_attributes(self._start_attributes(run))
 
     def _start_attributes(self, run: Run) -> dict[str, Any]:
-        limit = attrs.value_length_limit()
+        options = self.options
+        limit = options.value_length_limit
+        run_type = run.run_type
         out: dict[str, Any] = {
             attrs.RUN_ID: str(run.run_id),
-            attrs.RUN_TYPE: run.run_type,
-            attrs.OPENINFERENCE_SPAN_KIND: attrs.SPAN_KIND_BY_RUN_TYPE.get(run.run_type, "CHAIN"),
+            attrs.RUN_TYPE: run_type,
+            attrs.OPENINFERENCE_SPAN_KIND: attrs.SPAN_KIND_BY_RUN_TYPE.get(run_type, "CHAIN"),
         }
         if run.parent is not None:
             out[attrs.PARENT_RUN_ID] = str(run.parent.run_id)
         if run.tags:
-            out[attrs.TAGS] = list(run.tags)
+            out[attrs.TAGS] = [attrs.truncate(str(tag), limit) for tag in run.tags]
         if run.metadata:
             out.update(attrs.metadata_attributes(run.metadata, limit))
-        if not self.options.hide_io and run.inputs != {"input": ""}:
+        if not options.hide_io and not _is_placeholder(run.inputs):
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
                 run.inputs, limit
             )
         return out
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
+        if not self.options.record_chunks:
+            return
         span = run.span
-        if self.options.record_chunks and span is not None and span.is_recording():
-            limit = attrs.value_length_limit()
-            span.add_event("chunk", {"chunk": attrs.value_and_mime(chunk, limit)[0]})
+        if span is not None and span.is_recording():
+            value = attrs.value_and_mime(chunk, self.options.value_length_limit)[0]
+            span.add_event(attrs.CHUNK_EVENT, {attrs.CHUNK: value})
 
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
@@ -115,26 +210,17 @@ class SpanSink(Sink):
         if self.options.hide_event_data:
             span.add_event(name)
         else:
-            span.add_event(name, attrs.event_attributes(data, attrs.value_length_limit()))
+            span.add_event(name, attrs.event_attributes(data, self.options.value_length_limit))
 
-    def _finish(self, run: Run, inputs: Any) -> None:
-        span = run.span
+    def _finish(self, span: Any, run: Run, inputs: Any) -> None:
         if run.chunks:
             span.set_attribute(attrs.STREAM_CHUNKS, run.chunks)
             span.set_attribute(
                 attrs.STREAM_FIRST_CHUNK_MS, (run.first_chunk_ns - run.start_ns) / 1e6
             )
-        if not self.options.hide_io and inputs is not run.inputs and run.inputs == {"input": ""}:
-            limit = attrs.value_length_limit()
-            span.set_attributes(
-                dict(
-                    zip(
-                        (attrs.INPUT_VALUE, attrs.INPUT_MIME_TYPE),
-                        attrs.value_and_mime(inputs, limit),
-                        strict=True,
-                    )
-                )
-            )
+        if not self.options.hide_io and inputs is not run.inputs and _is_placeholder(run.inputs):
+            value, mime = attrs.value_and_mime(inputs, self.options.value_length_limit)
+            span.set_attributes({attrs.INPUT_VALUE: value, attrs.INPUT_MIME_TYPE: mime})
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span
@@ -142,12 +228,12 @@ class SpanSink(Sink):
             return
         try:
             if span.is_recording():
-                self._finish(run, inputs)
-                if not self.options.hide_io:
-                    value, mime = attrs.value_and_mime(outputs, attrs.value_length_limit())
-                    span.set_attributes({attrs.OUTPUT_VALUE: value, attrs.OUTPUT_MIME_TYPE: mime})
                 if run.cancelled:
                     span.set_attribute(attrs.CANCELLED, True)
+                self._finish(span, run, inputs)
+                if not self.options.hide_io:
+                    value, mime = attrs.value_and_mime(outputs, self.options.value_length_limit)
+                    span.set_attributes({attrs.OUTPUT_VALUE: value, attrs.OUTPUT_MIME_TYPE: mime})
         finally:
             span.end()
 
@@ -157,15 +243,27 @@ class SpanSink(Sink):
             return
         try:
             if span.is_recording():
-                self._finish(run, inputs)
                 if isinstance(error, _CANCELLATIONS):
                     span.set_attribute(attrs.CANCELLED, True)
                 else:
+                    limit = self.options.value_length_limit
+                    kind = type(error).__name__
+                    message = attrs.truncate(f"{kind}: {attrs.safe_str(error)}", limit)
                     span.set_attribute(attrs.ERROR_TYPE, type(error).__qualname__)
-                    span.record_exception(error)
-                    span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                    span.set_status(Status(StatusCode.ERROR, message))
+                    with contextlib.suppress(Exception):  # an exception whose __str__ raises
+                        span.record_exception(error)
+                self._finish(span, run, inputs)
         finally:
             span.end()
+
+
+def _is_placeholder(inputs: Any) -> bool:
+    """True for the ``{"input": ""}`` a streamed run starts with (its input is not known yet)."""
+    if type(inputs) is not dict or len(inputs) != 1:
+        return False
+    value = inputs.get(_PLACEHOLDER_KEY)
+    return type(value) is str and not value
 
 
 SPAN_SINK = SpanSink()

@@ -70,7 +70,8 @@ def render_run_tree(spans: Sequence[ReadableSpan]) -> str:
         kids = children.get(span.context.span_id if span.context else None, [])
         for event in span.events:
             shown = {
-                k: v for k, v in (event.attributes or {}).items()
+                k: v
+                for k, v in (event.attributes or {}).items()
                 if k not in _HIDDEN_EVENT_ATTRIBUTES
             }
             detail = "  ".join(f"{k}={_format_value(v)}" for k, v in shown.items())

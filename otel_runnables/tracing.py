@@ -13,12 +13,14 @@ Environment variables read by :func:`configure_tracing` (all optional):
 ``OTEL_EXPORTER_OTLP_TRACES_*``       per-signal overrides, honoured by the exporters themselves
 ``OTEL_BSP_*``                        batch span processor settings, honoured by the SDK
 
-Read by the span sink at any time:
+Read by the span sink when a trace starts (a change applies from the next trace on; an option
+given to :func:`set_tracing_options` wins over its variable until :func:`reset_tracing_options`):
 
 ``OTEL_RUNNABLES_HIDE_IO``            ``true``: no ``input.value`` / ``output.value`` on spans
 ``OTEL_RUNNABLES_HIDE_EVENT_DATA``    ``true``: span events keep their name, not their data
 ``OTEL_RUNNABLES_RECORD_CHUNKS``      ``true``: each streamed chunk becomes a ``chunk`` span event
-``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` longest attribute string (default 16384 characters)
+``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` longest attribute string (default 16384 characters);
+                                      ``OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`` wins when set
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from opentelemetry import trace
 
 from ._otel import SPAN_SINK
 
-__all__ = ["configure_tracing", "set_tracing_options", "use_tracer_provider"]
+__all__ = [
+    "configure_tracing",
+    "reset_tracing_options",
+    "set_tracing_options",
+    "use_tracer_provider",
+]
 
 logger = logging.getLogger("otel_runnables")
 
@@ -64,13 +71,19 @@ def set_tracing_options(
         >>> set_tracing_options(hide_io=True)     # redact inputs and outputs from spans
         >>> set_tracing_options(hide_io=False)
     """
-    options = SPAN_SINK.options
-    if hide_io is not None:
-        options.hide_io = hide_io
-    if hide_event_data is not None:
-        options.hide_event_data = hide_event_data
-    if record_chunks is not None:
-        options.record_chunks = record_chunks
+    SPAN_SINK.options.set(
+        hide_io=hide_io, hide_event_data=hide_event_data, record_chunks=record_chunks
+    )
+
+
+def reset_tracing_options() -> None:
+    """Forget what :func:`set_tracing_options` set: the ``OTEL_RUNNABLES_*`` variables apply.
+
+    Example:
+        >>> set_tracing_options(record_chunks=True)
+        >>> reset_tracing_options()
+    """
+    SPAN_SINK.options.reset()
 
 
 def _exporters(names: str) -> list[Any]:
