@@ -1,0 +1,173 @@
+"""Smoke tests: every example in examples/ runs as a subprocess and prints what it promises.
+
+Examples that export run against the in-process OTLP receivers, configured only through the
+standard OTEL_* variables, exactly as a user would run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def run_example(name: str, *args: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    base.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", str(EXAMPLES / name), *args],
+        env=base,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    stdout = proc.stdout.decode()  # bytes: text mode would turn the progress bar's \r into \n
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, f"{name} exited {proc.returncode}:\n{stdout}\n{stderr}"
+    assert "Traceback" not in stderr, stderr
+    assert "Failed to export" not in stderr, stderr
+    return stdout.replace("\r\n", "\n")
+
+
+def test_every_example_has_a_smoke_test() -> None:
+    tested = {
+        "quickstart.py",
+        "export_with_env.py",
+        "progress_bar.py",
+        "stream_events.py",
+        "realistic_pipeline.py",
+    }
+    assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_quickstart_prints_the_run_tree() -> None:
+    out = run_example("quickstart.py")
+    assert out.splitlines()[0].startswith("quickstart ")
+    for line in ("split_words", "shout", "count_letters", "• progress"):
+        assert line in out
+    assert "result: {'loud': ['EVERY', 'RUN', 'IS', 'A', 'SPAN'], 'letters': 15}" in out
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_export_with_env_reaches_the_receiver(
+    protocol: str, otlp_grpc_receiver: Any, otlp_http_receiver: Any
+) -> None:
+    receiver = otlp_grpc_receiver if protocol == "grpc" else otlp_http_receiver
+    out = run_example(
+        "export_with_env.py",
+        OTEL_SERVICE_NAME="export-demo",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
+    )
+    assert "result: 7 tokens, longest: backend" in out
+    assert f"protocol={protocol} endpoint={receiver.endpoint} flushed=True" in out
+    spans = receiver.wait_for_spans(3)
+    assert sorted(s.name for s in spans) == ["export-demo", "summarize", "tokenize"]
+    assert {s.resource_attributes["service.name"] for s in spans} == {"export-demo"}
+    tokenize = receiver.span("tokenize")
+    assert tokenize.event("tokenized").attributes == {"tokens": 7, "first": "spans"}
+    assert tokenize.parent_span_id == receiver.span("export-demo").span_id
+
+
+def test_export_with_env_console_exporter() -> None:
+    out = run_example("export_with_env.py", OTEL_TRACES_EXPORTER="console")
+    assert '"name": "tokenize"' in out
+    assert '"name": "tokenized"' in out
+    assert "exporter=console" in out
+
+
+def test_progress_bar_draws_from_custom_events() -> None:
+    out = run_example("progress_bar.py", "--plain")
+    assert out.splitlines() == [
+        "[####................] 1/5 alpha",
+        "[########............] 2/5 beta",
+        "[############........] 3/5 gamma",
+        "[################....] 4/5 delta",
+        "[####################] 5/5 epsilon",
+        "done: [5, 4, 5, 5, 7]",
+    ]
+
+
+def test_progress_bar_redraws_in_place() -> None:
+    out = run_example("progress_bar.py")
+    assert out.count("\r") == 5
+    assert out.endswith("5/5 epsilon\ndone: [5, 4, 5, 5, 7]\n")
+
+
+def test_stream_events_prints_sse_messages_in_order() -> None:
+    out = run_example("stream_events.py")
+    messages = [m for m in out.split("\n\n") if m.strip()]
+    parsed = []
+    for message in messages:
+        event_line, data_line = message.strip().splitlines()
+        assert event_line.startswith("event: ") and data_line.startswith("data: ")
+        parsed.append((event_line[7:], json.loads(data_line[6:])))
+    kinds = [kind for kind, _ in parsed]
+    assert kinds[:2] == ["status", "status"]
+    assert parsed[0][1] == {"stage": "planning", "question": "what is a run tree?"}
+    assert set(kinds[2:-1]) == {"token"}
+    assert kinds[-1] == "done"
+    text = "".join(data["text"] for kind, data in parsed if kind == "token")
+    assert parsed[-1][1]["output"] == text
+    assert text.startswith("Answer to 'what is a run tree?'")
+
+
+def test_realistic_pipeline_prints_the_tree_with_fallback_and_events() -> None:
+    out = run_example("realistic_pipeline.py")
+    assert out.splitlines()[0].startswith("rag-pipeline ")
+    for source in ("docs", "wiki", "tickets"):
+        assert re.search(rf"search_{source} .* ok", out), out
+        assert f"retrieved  source={source}" in out
+    assert "query_rewritten" in out and "reranked  kept=3" in out
+    assert re.search(r"call_primary_model .* ERROR TimeoutError: primary model", out)
+    assert re.search(r"call_small_model .* ok", out)
+    assert "tokens  prompt=36" in out
+    assert out.rstrip().endswith("#42: show custom events in Phoenix")
+
+
+def test_realistic_pipeline_exports_the_tree(otlp_http_receiver: Any) -> None:
+    run_example(
+        "realistic_pipeline.py",
+        OTEL_SERVICE_NAME="rag",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp_http_receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+    )
+    spans = otlp_http_receiver.wait_for_spans(10)
+    by_id = {s.span_id: s for s in spans}
+    parent = {s.name: by_id[s.parent_span_id].name for s in spans if s.parent_span_id}
+    assert parent["rewrite_query"] == "rag-pipeline"
+    assert parent["retrieve"] == "rag-pipeline"
+    assert {parent[f"search_{s}"] for s in ("docs", "wiki", "tickets")} == {"retrieve"}
+    primary = otlp_http_receiver.span("call_primary_model")
+    assert primary.status_code == "ERROR"
+    assert primary.event("exception").attributes["exception.type"] == "TimeoutError"
+    assert otlp_http_receiver.span("call_small_model").event("tokens").attributes == {
+        "prompt": 36,
+        "completion": 18,
+    }
+
+
+def test_realistic_pipeline_fallbacks_nest_under_their_run(otlp_http_receiver: Any) -> None:
+    run_example(
+        "realistic_pipeline.py",
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp_http_receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+    )
+    spans = otlp_http_receiver.wait_for_spans(10)
+    by_id = {s.span_id: s for s in spans}
+    parent = {s.name: by_id[s.parent_span_id].name for s in spans if s.parent_span_id}
+    assert parent["call_primary_model"] == "RunnableWithFallbacks"
+    assert parent["call_small_model"] == "RunnableWithFallbacks"
