@@ -35,6 +35,7 @@ __all__ = [
     "STREAM_CHUNKS",
     "STREAM_FIRST_CHUNK_MS",
     "TAGS",
+    "EMPTY_KEY",
     "TRUNCATION_MARKER",
     "event_attributes",
     "metadata_attributes",
@@ -76,6 +77,8 @@ SPAN_KIND_BY_RUN_TYPE = {
     "parser": "CHAIN",
 }
 
+EMPTY_KEY = "<empty>"
+"""Stands for an empty dict key, which is not a valid attribute key (nor key part)."""
 TRUNCATION_MARKER = "...[truncated]"
 DEFAULT_VALUE_LENGTH_LIMIT = 16384
 LENGTH_LIMIT_VARIABLES = (
@@ -194,7 +197,7 @@ def _flatten(
         out[prefix[:-1] or EVENT_DATA] = truncate(safe_repr(value), limit)
         return
     for key, item in items:
-        name = f"{prefix}{key if isinstance(key, str) else safe_repr(key)}"
+        name = f"{prefix}{(key if isinstance(key, str) else safe_repr(key)) or EMPTY_KEY}"
         try:
             if isinstance(item, Mapping) and item and depth < _MAX_DEPTH:
                 _flatten(name + ".", item, out, limit, depth + 1)

@@ -336,7 +336,12 @@ class Runnable(Generic[Input, Output]):
         """
         for_tracing, for_transform = tee(inputs, 2)
         final_input = Accumulator(sticky=True)
-        final_input.add(next(for_tracing, None))
+        try:
+            final_input.add(next(for_tracing, None))
+        except BaseException:  # the upstream failed or this stream was closed meanwhile
+            if hasattr(inputs, "close"):
+                inputs.close()
+            raise
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), {"input": ""}, run_type)
@@ -387,7 +392,12 @@ class Runnable(Generic[Input, Output]):
         """Async twin of :meth:`_transform_stream_with_config`."""
         for_tracing, for_transform = atee(inputs, 2)
         final_input = Accumulator(sticky=True)
-        final_input.add(await anext(for_tracing, None))
+        try:
+            final_input.add(await anext(for_tracing, None))
+        except BaseException:  # the upstream failed or this stream was closed meanwhile
+            if hasattr(inputs, "aclose"):
+                await inputs.aclose()
+            raise
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), {"input": ""}, run_type)

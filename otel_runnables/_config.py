@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -290,7 +291,12 @@ async def hop(awaitable: Awaitable[T]) -> T:
     again just after it. Yielding at the same two points makes concurrent branches interleave
     exactly as they do there, at a fraction of the cost of a task.
     """
-    await asyncio.sleep(0)
+    try:
+        await asyncio.sleep(0)
+    except BaseException:  # cancelled before the work began: it never will
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise
     try:
         result = await awaitable
     except Exception:

@@ -194,7 +194,7 @@ class SpanSink(Sink):
         return out
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
-        if not self.options.record_chunks:
+        if not self.options.record_chunks or self.options.hide_io:  # chunks are output
             return
         span = run.span
         if span is not None and span.is_recording():

@@ -176,22 +176,37 @@ class RunnableSequence(Runnable[Input, Output]):
 
     # -- streaming ---------------------------------------------------------------------
     def _transform(self, inputs: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+        stages: list[Iterator[Any]] = []
         pipeline: Iterator[Any] = inputs
         for index, step in enumerate(self.steps):
             pipeline = step.transform(pipeline, self._step_config(run, config, index))
-        yield from pipeline
+            stages.append(pipeline)
+        try:
+            yield from pipeline
+        finally:
+            for stage in reversed(stages):  # downstream first, as in the async twin
+                close = getattr(stage, "close", None)
+                if close is not None:
+                    close()
 
     async def _atransform(
         self, inputs: AsyncIterator[Any], run: Run, config: RunnableConfig
     ) -> AsyncIterator[Any]:
+        stages: list[AsyncIterator[Any]] = []
         pipeline: AsyncIterator[Any] = inputs
         for index, step in enumerate(self.steps):
             pipeline = step.atransform(pipeline, self._step_config(run, config, index))
+            stages.append(pipeline)
         try:
             async for chunk in pipeline:
                 yield chunk
         finally:
-            await pipeline.aclose()  # type: ignore[attr-defined]
+            # Close every stage, downstream first: a stage that never got to run its own
+            # clean-up (closed before it started) must not leave the ones above it open.
+            for stage in reversed(stages):
+                aclose = getattr(stage, "aclose", None)
+                if aclose is not None:
+                    await aclose()
 
     def transform(
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any

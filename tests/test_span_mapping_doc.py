@@ -12,6 +12,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "span-mapping.md"
 # Module-level UPPER_CASE str constants of _attributes.py that are not attribute keys.
 NOT_KEYS = {
     "TRUNCATION_MARKER": "the marker that ends a truncated value",
+    "EMPTY_KEY": "the stand-in for an empty dict key, not an attribute key",
     "CHUNK_EVENT": "a span event name, not an attribute key",
 }
 
