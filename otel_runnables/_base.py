@@ -314,7 +314,7 @@ class Runnable(Generic[Input, Output]):
         child = run.child_config(config)
         try:
             with run.activate(child):
-                output = await hop(func(input, run, child, **kwargs))
+                output = await hop(func, input, run, child, **kwargs)
         except BaseException as exc:
             await run.aerror(exc)
             raise
@@ -411,7 +411,7 @@ class Runnable(Generic[Input, Output]):
             while True:
                 with activation:
                     try:
-                        chunk = await hop(anext(iterator))
+                        chunk = await hop(anext, iterator)
                     except StopAsyncIteration:
                         break
                 run.chunk(chunk)

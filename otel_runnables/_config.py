@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import inspect
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -283,22 +282,18 @@ def run_in_executor(func: Callable[..., T], *args: Any, **kwargs: Any) -> Awaita
     return loop.run_in_executor(None, ctx.run, functools.partial(func, *args, **kwargs))
 
 
-async def hop(awaitable: Awaitable[T]) -> T:
-    """Await with the scheduling points of a separate task, without creating one.
+async def hop(func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """``await func(*args, **kwargs)`` with the scheduling points of a separate task.
 
     langchain-core runs each step call and each stream pull of an async run as its own task;
     the event loop therefore switches to other ready tasks just before the awaited work and
     again just after it. Yielding at the same two points makes concurrent branches interleave
-    exactly as they do there, at a fraction of the cost of a task.
+    exactly as they do there, at a fraction of the cost of a task. The awaitable is created
+    only after the first point, so a task cancelled there leaves nothing un-awaited.
     """
+    await asyncio.sleep(0)
     try:
-        await asyncio.sleep(0)
-    except BaseException:  # cancelled before the work began: it never will
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()
-        raise
-    try:
-        result = await awaitable
+        result = await func(*args, **kwargs)
     except Exception:
         await asyncio.sleep(0)
         raise

@@ -102,7 +102,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
                 if self.exception_key and first_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
                 with run.activate(child):
-                    output = await hop(runnable.ainvoke(input, child, **kwargs))
+                    output = await hop(runnable.ainvoke, input, child, **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
                 last_error = exc
@@ -182,7 +182,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
                     input[self.exception_key] = last_error  # type: ignore[index]
                 with run.activate(child):
                     stream = runnable.astream(input, child, **kwargs)
-                    chunk = await hop(anext(stream))
+                    chunk = await hop(anext, stream)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
                 last_error = exc

@@ -58,7 +58,7 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
         results = await asyncio.gather(
             *(
-                hop(step.ainvoke(input, self._step_config(run, config, key)))
+                hop(step.ainvoke, input, self._step_config(run, config, key))
                 for key, step in self.steps__.items()
             )
         )

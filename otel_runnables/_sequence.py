@@ -76,7 +76,7 @@ class RunnableSequence(Runnable[Input, Output]):
 
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
         for index, step in enumerate(self.steps):
-            input = await hop(step.ainvoke(input, self._step_config(run, config, index)))
+            input = await hop(step.ainvoke, input, self._step_config(run, config, index))
         return input
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:

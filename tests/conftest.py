@@ -5,6 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _otlp.fixtures import otlp_blackhole, otlp_grpc_receiver, otlp_http_receiver  # noqa: E402
+from _otlp.fixtures import otlp_blackhole, otlp_grpc_receiver, otlp_http_receiver
 
 __all__ = ["otlp_blackhole", "otlp_grpc_receiver", "otlp_http_receiver"]

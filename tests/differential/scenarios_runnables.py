@@ -12,6 +12,10 @@ THREADS = (
     "sync branches/batch items run in a thread pool, so the oracle reports concurrent "
     "runs in whatever order the threads happen to finish"
 )
+PY_SCHEDULING = (
+    "the oracle starts concurrent abatch items in a different order on Python 3.13 than on "
+    "3.11/3.12 (asyncio scheduling), so only each run's own order is a contract"
+)
 TASKS = (
     "concurrent asyncio tasks (and sync steps in executor threads): how their callbacks "
     "interleave depends on where each implementation yields to the event loop, and varies "
@@ -573,7 +577,7 @@ def s_batch_error_raises(lib: Lib, rec: Recorder) -> None:
     )
 
 
-@scenario()
+@scenario(relaxed=PY_SCHEDULING)
 async def s_abatch_ordering(lib: Lib, rec: Recorder) -> None:
     """abatch of an async step: results in input order although completion order differs."""
 
