@@ -160,6 +160,15 @@ def _to_json(value: Any) -> str:
 
 def value_and_mime(value: Any, limit: int) -> tuple[str, str]:
     """An input/output value as ``(text, mime type)``: str as text/plain, else JSON."""
+    kind = type(value)
+    if kind is str:
+        return (value if len(value) <= limit else truncate(value, limit)), _TEXT
+    if kind is int:
+        return truncate(str(value), limit), _JSON
+    if value is None:
+        return "null", _JSON
+    if kind is bool:
+        return ("true" if value else "false"), _JSON
     if isinstance(value, str):
         return truncate(value, limit), _TEXT
     return truncate(_to_json(value), limit), _JSON

@@ -32,6 +32,7 @@ __all__ = [
     "get_config_list",
     "get_executor_for_config",
     "hop",
+    "others_ready",
     "merge_configs",
     "patch_config",
     "run_in_executor",
@@ -105,44 +106,60 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         >>> ensure_config({"tags": ["a"]})["recursion_limit"]
         25
     """
-    out: dict[str, Any] = {
-        "tags": [],
-        "metadata": {},
-        "callbacks": None,
-        "recursion_limit": DEFAULT_RECURSION_LIMIT,
-        "configurable": {},
-    }
     inherited = var_child_config.get()
     if inherited is not None:
-        inherited_items: dict[str, Any] = dict(inherited)
-        for key, value in inherited_items.items():
+        out: dict[str, Any] = {
+            "tags": [],
+            "metadata": {},
+            "callbacks": None,
+            "recursion_limit": DEFAULT_RECURSION_LIMIT,
+            "configurable": {},
+        }
+        for key, value in cast(dict[str, Any], inherited).items():
             if value is not None:
                 out[key] = value.copy() if key in _COPIED_KEYS else value
+    else:
+        out = {
+            "tags": [],
+            "metadata": {},
+            "callbacks": None,
+            "recursion_limit": DEFAULT_RECURSION_LIMIT,
+            "configurable": {},
+        }
     if config is not None:
-        if not isinstance(config, dict):
+        if type(config) is not dict and not isinstance(config, dict):
             raise TypeError(f"config must be a dict (RunnableConfig), got {type(config).__name__}")
-        _check(cast(dict[str, Any], config))
-        extra = {}
-        items: dict[str, Any] = dict(config)
+        items = cast(dict[str, Any], config)
+        if not _is_internal(items):
+            _check(items)
+        extra = None
         for key, value in items.items():
             if value is None:
                 continue
             if key in CONFIG_KEYS:
-                out[key] = (
-                    (list(value) if key == "tags" else value.copy())
-                    if key in _COPIED_KEYS
-                    else value
-                )
+                if key in _COPIED_KEYS:
+                    value = list(value) if key == "tags" else value.copy()
+                out[key] = value
             else:
+                if extra is None:
+                    extra = {}
                 extra[key] = value
         if extra:
             out["configurable"] = {**out["configurable"], **extra}
     configurable = out["configurable"]
-    for key in _METADATA_FROM_CONFIGURABLE:
-        value = configurable.get(key)
-        if isinstance(value, str) and key not in out["metadata"]:
-            out["metadata"][key] = value
+    if configurable:
+        for key in _METADATA_FROM_CONFIGURABLE:
+            value = configurable.get(key)
+            if isinstance(value, str) and key not in out["metadata"]:
+                out["metadata"][key] = value
     return cast(RunnableConfig, out)
+
+
+def _is_internal(config: dict[str, Any]) -> bool:
+    """A config the runtime made for a child run (already validated), not a user's."""
+    from ._run import Scope
+
+    return type(config.get("callbacks")) is Scope
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
@@ -291,11 +308,25 @@ async def hop(func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T
     exactly as they do there, at a fraction of the cost of a task. The awaitable is created
     only after the first point, so a task cancelled there leaves nothing un-awaited.
     """
-    await asyncio.sleep(0)
+    if others_ready():
+        await asyncio.sleep(0)
     try:
         result = await func(*args, **kwargs)
     except Exception:
-        await asyncio.sleep(0)
+        if others_ready():
+            await asyncio.sleep(0)
         raise
-    await asyncio.sleep(0)
+    if others_ready():
+        await asyncio.sleep(0)
     return result
+
+
+def others_ready() -> bool:
+    """Whether yielding to the event loop now could let another callback run first.
+
+    With nothing in the loop's ready queue, ``await asyncio.sleep(0)`` resumes this task
+    before anything else (I/O and timers found by the next poll are queued behind it), so
+    skipping it changes no order. Loops without an inspectable ready queue always yield.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    return ready is None or bool(ready)

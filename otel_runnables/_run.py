@@ -25,7 +25,7 @@ from opentelemetry import context as otel_context
 
 from . import _otel
 from ._callbacks import BaseCallbackHandler, acall_handlers, call_handlers
-from ._config import RunnableConfig, ensure_config, patch_config, var_child_config
+from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_child_config
 from ._sink import Sink
 
 __all__ = [
@@ -55,7 +55,7 @@ _MISSING: Any = object()
 class Scope:
     """What a child run inherits from its parent: the parent, handlers, tags and metadata."""
 
-    __slots__ = ("handlers", "local_tag", "metadata", "parent", "tags")
+    __slots__ = ("event_target", "handlers", "local_tag", "metadata", "parent", "tags")
 
     def __init__(
         self,
@@ -70,6 +70,7 @@ class Scope:
         self.tags = tags
         self.metadata = metadata
         self.local_tag = local_tag
+        self.event_target: tuple[Any, Any] | None = None  # cache of _event_target
 
     @property
     def parent_run_id(self) -> uuid.UUID | None:
@@ -200,11 +201,12 @@ async def _anotify(
         await acall_handlers(inline, hook, ignore, *args, **kwargs)
         handlers = [h for h in handlers if h not in inline]
     if handlers or others:
-        await asyncio.sleep(0)
+        if others_ready():
+            await asyncio.sleep(0)
         _each_sink(others, sink_hook, *sink_args)
         if handlers:
             await acall_handlers(handlers, hook, ignore, *args, **kwargs)
-        if trailing:
+        if trailing and others_ready():
             await asyncio.sleep(0)
 
 
@@ -322,7 +324,7 @@ class Run:
         except BaseException as exc:  # a raise_error handler, or cancelled before announcing
             _each_sink(run.sinks, "on_error", run, exc, inputs)
             raise
-        if run.handlers or len(run.sinks) > 1:
+        if (run.handlers or len(run.sinks) > 1) and others_ready():
             try:
                 await asyncio.sleep(0)
             except BaseException as exc:  # cancelled once everybody has seen the start
@@ -432,7 +434,24 @@ def _event_target(
 ) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
     if not isinstance(name, str):
         raise TypeError(f"custom event name must be a str, got {type(name).__name__}: {name!r}")
-    config = ensure_config(config)
+    if config is None:
+        # Within one run every dispatch resolves the same current config: resolve it once.
+        current = var_child_config.get()
+        scope = None if current is None else current.get("callbacks")
+        if type(scope) is Scope:
+            cached = scope.event_target
+            if cached is not None and cached[0] is current:
+                hit: tuple[Run, list[Sink], list[Any], dict[str, Any]] = cached[1]
+                return hit
+            target = _resolve_event_target(ensure_config(None))
+            scope.event_target = (current, target)
+            return target
+    return _resolve_event_target(ensure_config(config))
+
+
+def _resolve_event_target(
+    config: RunnableConfig,
+) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
     parent, handlers, tags, _, metadata = _resolve(config)
     if parent is None:
         raise RuntimeError(_NO_PARENT_MESSAGE)
