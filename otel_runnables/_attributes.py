@@ -216,6 +216,26 @@ def _flatten(
             out[name] = truncate(safe_repr(item), limit)
 
 
+def _valid_flat(data: dict[Any, Any], limit: int) -> bool:
+    """True when every key is a non-empty str and every value a valid scalar attribute."""
+    for key, value in data.items():
+        kind = type(value)
+        if type(key) is not str or not key:
+            return False
+        if kind is str:
+            if len(value) > limit:
+                return False
+        elif kind is int:
+            if not -(2**63) <= value < 2**63:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is not bool:
+            return False
+    return True
+
+
 def event_attributes(data: Any, limit: int) -> dict[str, Any]:
     """Custom event data as span event attributes (dict keys flattened, else under ``data``).
 
@@ -223,6 +243,8 @@ def event_attributes(data: Any, limit: int) -> dict[str, Any]:
         >>> event_attributes({"a": {"b": 1}, "c": [1, 2]}, 100)
         {'a.b': 1, 'c': [1, 2]}
     """
+    if type(data) is dict and _valid_flat(data, limit):
+        return data  # already valid attributes; the SDK copies them
     out: dict[str, Any] = {}
     try:
         if isinstance(data, Mapping):

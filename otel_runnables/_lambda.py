@@ -71,6 +71,7 @@ class RunnableLambda(Runnable[Input, Output]):
             func_name = getattr(named, "__name__", None)
             if func_name and func_name != "<lambda>":
                 self.name = func_name
+        self._func_is_generator = inspect.isgeneratorfunction(func)
         self._func_takes_config = accepts_config(func)
         self._afunc_takes_config = accepts_config(afunc) if afunc else self._func_takes_config
 
@@ -97,7 +98,7 @@ class RunnableLambda(Runnable[Input, Output]):
         return patch_config(config, recursion_limit=limit - 1)
 
     def _sync_output(self, input: Any, config: RunnableConfig) -> Any:
-        if inspect.isgeneratorfunction(self.func):
+        if self._func_is_generator:
             total = Accumulator(sticky=False)
             for chunk in self._call_func(input, config):
                 total.add(chunk)

@@ -135,16 +135,18 @@ class TracingOptions:
 class SpanSink(Sink):
     """Turns runs into spans and custom events into span events."""
 
-    __slots__ = ("_tracer", "options")
+    __slots__ = ("_recording", "_tracer", "options")
 
     def __init__(self) -> None:
         self.options = TracingOptions()
         self._tracer: trace.Tracer | None = None
+        self._recording = False
 
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Use ``provider`` instead of the global one (None: back to the global provider)."""
         self.options.tracer_provider = provider
         self._tracer = None
+        self._recording = False
 
     @property
     def tracer(self) -> trace.Tracer:
@@ -161,16 +163,30 @@ class SpanSink(Sink):
         context = None
         if parent is not None and parent.otel_context is not None:
             context = parent.otel_context
+        # Attributes go into start_span (one copy into the span) when spans are being
+        # recorded, which the previous span tells; otherwise they are set only if needed.
+        attributes = None
+        if self._recording:
+            if parent is None:
+                self.options.refresh()
+            attributes = self._start_attributes(run)
         span = self.tracer.start_span(
-            run.name, context=context, kind=SpanKind.INTERNAL, start_time=run.start_ns
+            run.name,
+            context=context,
+            kind=SpanKind.INTERNAL,
+            attributes=attributes,
+            start_time=run.start_ns,
         )
         run.span = span
         if span.get_span_context().is_valid:
             run.otel_context = trace.set_span_in_context(span, context)
-        if span.is_recording():
-            if parent is None:
-                self.options.refresh()
-            span.set_attributes(self._start_attributes(run))
+        recording = span.is_recording()
+        if recording is not self._recording:
+            self._recording = recording
+            if recording and attributes is None:
+                if parent is None:
+                    self.options.refresh()
+                span.set_attributes(self._start_attributes(run))
 
     def _start_attributes(self, run: Run) -> dict[str, Any]:
         options = self.options

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -50,6 +51,35 @@ _NO_PARENT_MESSAGE = (
     "passing the config parameter to this function."
 )
 _MISSING: Any = object()
+
+_VERSION_4 = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+
+
+def _fast_run_id() -> uuid.UUID:
+    """A random (version 4) UUID, about twice as fast as ``uuid.uuid4()``.
+
+    Run ids need uniqueness, not unpredictability: the ``random`` module's generator (seeded
+    from the OS, re-seeded in forked children) is enough, and the UUID is built without the
+    argument checks of ``UUID.__init__``.
+    """
+    run_id = object.__new__(uuid.UUID)
+    object.__setattr__(run_id, "int", (random.getrandbits(128) & _CLEAR) | _VERSION_4)
+    object.__setattr__(run_id, "is_safe", uuid.SafeUUID.unknown)
+    return run_id
+
+
+def _checked_run_id_factory() -> Any:
+    try:
+        sample = _fast_run_id()
+        if uuid.UUID(str(sample)) == sample and sample.version == 4:
+            return _fast_run_id
+    except Exception:  # pragma: no cover - a uuid module without these internals
+        pass
+    return uuid.uuid4  # pragma: no cover
+
+
+new_run_id = _checked_run_id_factory()
 
 
 class Scope:
@@ -263,7 +293,7 @@ class Run:
         parent, handlers, tags, inheritable, metadata = _resolve(config)
         run_id = config.get("run_id")
         if run_id is None:
-            run_id = uuid.uuid4()
+            run_id = new_run_id()
         elif not isinstance(run_id, uuid.UUID):
             run_id = uuid.UUID(str(run_id))
         self.run_id: uuid.UUID = run_id
