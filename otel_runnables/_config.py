@@ -157,9 +157,8 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
 
 def _is_internal(config: dict[str, Any]) -> bool:
     """A config the runtime made for a child run (already validated), not a user's."""
-    from ._run import Scope
-
-    return type(config.get("callbacks")) is Scope
+    callbacks = config.get("callbacks")
+    return callbacks is not None and type(callbacks).__name__ == "Scope"
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:

@@ -217,10 +217,12 @@ async def _anotify(
 ) -> None:
     """One bus transition from async code.
 
-    The span sink runs at once. Handlers with ``run_inline`` follow; the other handlers and
-    the inherited sinks (an ``astream_events`` stream) are then notified between two
-    scheduling points, where langchain-core runs them as tasks, so that concurrent runs
-    interleave the same way on both.
+    The span sink runs at once. Handlers with ``run_inline`` follow; the other handlers are
+    then called between two scheduling points, where langchain-core runs them as tasks, so
+    that concurrent runs interleave the same way on both in the common cases (the
+    differential suite checks them). An ``astream_events`` stream alone adds no scheduling
+    point: that keeps its throughput high, and its consumer sees the same events in the same
+    per-run order either way.
     """
     span_sink, others = sinks[0], sinks[1:]
     _each_sink([span_sink], sink_hook, *sink_args)
@@ -230,14 +232,15 @@ async def _anotify(
     if inline:
         await acall_handlers(inline, hook, ignore, *args, **kwargs)
         handlers = [h for h in handlers if h not in inline]
-    if handlers or others:
-        if others_ready():
-            await asyncio.sleep(0)
+    if not handlers:
         _each_sink(others, sink_hook, *sink_args)
-        if handlers:
-            await acall_handlers(handlers, hook, ignore, *args, **kwargs)
-        if trailing and others_ready():
-            await asyncio.sleep(0)
+        return
+    if others_ready():
+        await asyncio.sleep(0)
+    _each_sink(others, sink_hook, *sink_args)
+    await acall_handlers(handlers, hook, ignore, *args, **kwargs)
+    if trailing and others_ready():
+        await asyncio.sleep(0)
 
 
 class _Activation:
@@ -354,7 +357,7 @@ class Run:
         except BaseException as exc:  # a raise_error handler, or cancelled before announcing
             _each_sink(run.sinks, "on_error", run, exc, inputs)
             raise
-        if (run.handlers or len(run.sinks) > 1) and others_ready():
+        if run.handlers and others_ready():
             try:
                 await asyncio.sleep(0)
             except BaseException as exc:  # cancelled once everybody has seen the start
