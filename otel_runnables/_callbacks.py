@@ -213,7 +213,7 @@ def call_handlers(handlers: list[Any], hook: str, ignore: str, *args: Any, **kwa
             continue
         try:
             result = getattr(handler, hook)(*args, **kwargs)
-            if asyncio.iscoroutine(result):
+            if result is not None and asyncio.iscoroutine(result):
                 _run_coroutine(result)
         except Exception as exc:
             _report(handler, hook, exc)

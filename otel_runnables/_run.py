@@ -19,7 +19,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from opentelemetry import context as otel_context
@@ -195,12 +195,16 @@ def _notify(
     hook: str,
     ignore: str,
     args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    kwargs: dict[str, Any] | Callable[[], dict[str, Any]],
 ) -> None:
-    """One bus transition from sync code: sinks first, then handlers, in order."""
+    """One bus transition from sync code: sinks first, then handlers, in order.
+
+    ``kwargs`` may be a function building the handlers' keyword arguments: it is called only
+    when there are handlers.
+    """
     _each_sink(sinks, sink_hook, *sink_args)
     if handlers:
-        call_handlers(handlers, hook, ignore, *args, **kwargs)
+        call_handlers(handlers, hook, ignore, *args, **(kwargs() if callable(kwargs) else kwargs))
 
 
 async def _anotify(
@@ -211,7 +215,7 @@ async def _anotify(
     hook: str,
     ignore: str,
     args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    kwargs: dict[str, Any] | Callable[[], dict[str, Any]],
     *,
     trailing: bool = True,
 ) -> None:
@@ -228,6 +232,8 @@ async def _anotify(
     _each_sink([span_sink], sink_hook, *sink_args)
     if not handlers and not others:
         return
+    if callable(kwargs):
+        kwargs = kwargs()
     inline = [h for h in handlers if getattr(h, "run_inline", False)]
     if inline:
         await acall_handlers(inline, hook, ignore, *args, **kwargs)
@@ -329,7 +335,7 @@ class Run:
                 "on_chain_start",
                 "ignore_chain",
                 (None, inputs),
-                run._start_kwargs(),
+                run._start_kwargs,
             )
         except BaseException as exc:  # a raise_error handler: the run ends here
             _each_sink(run.sinks, "on_error", run, exc, inputs)
@@ -351,7 +357,7 @@ class Run:
                 "on_chain_start",
                 "ignore_chain",
                 (None, inputs),
-                run._start_kwargs(),
+                run._start_kwargs,
                 trailing=False,
             )
         except BaseException as exc:  # a raise_error handler, or cancelled before announcing
@@ -410,7 +416,7 @@ class Run:
             "on_chain_end",
             "ignore_chain",
             (outputs,),
-            self._end_kwargs(inputs),
+            lambda: self._end_kwargs(inputs),
         )
 
     async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
@@ -423,7 +429,7 @@ class Run:
             "on_chain_end",
             "ignore_chain",
             (outputs,),
-            self._end_kwargs(inputs),
+            lambda: self._end_kwargs(inputs),
         )
 
     def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
@@ -436,7 +442,7 @@ class Run:
             "on_chain_error",
             "ignore_chain",
             (error,),
-            self._end_kwargs(inputs),
+            lambda: self._end_kwargs(inputs),
         )
 
     async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
@@ -449,7 +455,7 @@ class Run:
             "on_chain_error",
             "ignore_chain",
             (error,),
-            self._end_kwargs(inputs),
+            lambda: self._end_kwargs(inputs),
         )
 
     def _final_inputs(self, inputs: Any) -> Any:
