@@ -178,9 +178,9 @@ class SpanSink(Sink):
             start_time=run.start_ns,
         )
         run.span = span
-        if span.get_span_context().is_valid:
-            run.otel_context = trace.set_span_in_context(span, context)
         recording = span.is_recording()
+        if recording or span.get_span_context().is_valid:
+            run.otel_context = trace.set_span_in_context(span, context)
         if recording is not self._recording:
             self._recording = recording
             if recording and attributes is None:
@@ -223,10 +223,11 @@ class SpanSink(Sink):
         span = run.span
         if span is None or not span.is_recording():
             return
-        if self.options.hide_event_data:
+        options = self.options
+        if options.hide_event_data:
             span.add_event(name)
         else:
-            span.add_event(name, attrs.event_attributes(data, self.options.value_length_limit))
+            span.add_event(name, attrs.event_attributes(data, options.value_length_limit))
 
     def _finish(self, span: Any, run: Run, inputs: Any) -> None:
         if run.chunks:
