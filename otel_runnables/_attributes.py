@@ -216,22 +216,24 @@ def _flatten(
             out[name] = truncate(safe_repr(item), limit)
 
 
+_SCALARS = frozenset((str, bool, int, float))
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_INFINITIES = (math.inf, -math.inf)
+
+
 def _valid_flat(data: dict[Any, Any], limit: int) -> bool:
     """True when every key is a non-empty str and every value a valid scalar attribute."""
     for key, value in data.items():
         kind = type(value)
-        if type(key) is not str or not key:
+        if kind not in _SCALARS or type(key) is not str or not key:
             return False
         if kind is str:
             if len(value) > limit:
                 return False
         elif kind is int:
-            if not -(2**63) <= value < 2**63:
+            if value < _INT_MIN or value > _INT_MAX:
                 return False
-        elif kind is float:
-            if not math.isfinite(value):
-                return False
-        elif kind is not bool:
+        elif kind is float and (value != value or value in _INFINITIES):
             return False
     return True
 

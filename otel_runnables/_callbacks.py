@@ -206,7 +206,9 @@ def _run_coroutine(coro: Coroutine[Any, Any, Any]) -> None:
             raise box[0]
 
 
-def call_handlers(handlers: list[Any], hook: str, ignore: str, *args: Any, **kwargs: Any) -> None:
+def call_handlers(
+    handlers: list[Any], hook: str, ignore: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     """Call ``hook`` on every handler in order, from sync code, applying the error policy."""
     for handler in handlers:
         if getattr(handler, ignore, False):
@@ -220,7 +222,7 @@ def call_handlers(handlers: list[Any], hook: str, ignore: str, *args: Any, **kwa
 
 
 async def acall_handlers(
-    handlers: list[Any], hook: str, ignore: str, *args: Any, **kwargs: Any
+    handlers: list[Any], hook: str, ignore: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
     """Call ``hook`` on every handler, from async code, applying the error policy.
 

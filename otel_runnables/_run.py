@@ -204,7 +204,7 @@ def _notify(
     """
     _each_sink(sinks, sink_hook, *sink_args)
     if handlers:
-        call_handlers(handlers, hook, ignore, *args, **(kwargs() if callable(kwargs) else kwargs))
+        call_handlers(handlers, hook, ignore, args, kwargs() if callable(kwargs) else kwargs)
 
 
 async def _anotify(
@@ -236,7 +236,7 @@ async def _anotify(
         kwargs = kwargs()
     inline = [h for h in handlers if getattr(h, "run_inline", False)]
     if inline:
-        await acall_handlers(inline, hook, ignore, *args, **kwargs)
+        await acall_handlers(inline, hook, ignore, args, kwargs)
         handlers = [h for h in handlers if h not in inline]
     if not handlers:
         _each_sink(others, sink_hook, *sink_args)
@@ -244,7 +244,7 @@ async def _anotify(
     if others_ready():
         await asyncio.sleep(0)
     _each_sink(others, sink_hook, *sink_args)
-    await acall_handlers(handlers, hook, ignore, *args, **kwargs)
+    await acall_handlers(handlers, hook, ignore, args, kwargs)
     if trailing and others_ready():
         await asyncio.sleep(0)
 
@@ -522,7 +522,7 @@ def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None
         except Exception:
             logger.exception("otel_runnables sink %s.on_custom_event failed", type(sink).__name__)
     if callbacks:
-        call_handlers(callbacks, "on_custom_event", "ignore_custom_event", name, data, **kwargs)
+        call_handlers(callbacks, "on_custom_event", "ignore_custom_event", (name, data), kwargs)
 
 
 async def adispatch_custom_event(
