@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 import uuid
@@ -56,15 +57,21 @@ _VERSION_4 = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 
 
+_ids = random.Random()  # private: seeding the global generator cannot repeat run ids
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)  # forked workers draw different ids
+_getrandbits = _ids.getrandbits
+
+
 def _fast_run_id() -> uuid.UUID:
     """A random (version 4) UUID, about twice as fast as ``uuid.uuid4()``.
 
-    Run ids need uniqueness, not unpredictability: the ``random`` module's generator (seeded
-    from the OS, re-seeded in forked children) is enough, and the UUID is built without the
-    argument checks of ``UUID.__init__``.
+    Run ids need uniqueness, not unpredictability: a private generator seeded from the OS (and
+    re-seeded in forked children) is enough, and the UUID is built without the argument checks
+    of ``UUID.__init__``.
     """
     run_id = object.__new__(uuid.UUID)
-    object.__setattr__(run_id, "int", (random.getrandbits(128) & _CLEAR) | _VERSION_4)
+    object.__setattr__(run_id, "int", (_getrandbits(128) & _CLEAR) | _VERSION_4)
     object.__setattr__(run_id, "is_safe", uuid.SafeUUID.unknown)
     return run_id
 

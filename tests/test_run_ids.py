@@ -1,0 +1,85 @@
+"""Run ids: version-4 UUIDs, unique, and not repeated by seeding ``random`` or by forking."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from otel_runnables import BaseCallbackHandler, RunnableLambda
+
+
+class Ids(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.ids: list[uuid.UUID] = []
+
+    def on_chain_start(
+        self, serialized: object, inputs: object, *, run_id: uuid.UUID, **kw: object
+    ) -> None:
+        self.ids.append(run_id)
+
+
+def _run_ids(n: int) -> list[uuid.UUID]:
+    handler = Ids()
+    step = RunnableLambda(lambda x: x)
+    for _ in range(n):
+        step.invoke(1, {"callbacks": [handler]})
+    return handler.ids
+
+
+def test_run_ids_are_unique_version_4_uuids() -> None:
+    ids = _run_ids(5000)
+    assert len(set(ids)) == 5000
+    assert all(
+        isinstance(i, uuid.UUID) and i.version == 4 and i.variant == uuid.RFC_4122 for i in ids
+    )
+    assert all(uuid.UUID(str(i)) == i for i in ids[:100])
+
+
+def test_seeding_the_global_generator_does_not_repeat_run_ids() -> None:
+    state = random.getstate()
+    try:
+        random.seed(1234)
+        first = _run_ids(3)
+        random.seed(1234)
+        second = _run_ids(3)
+    finally:
+        random.setstate(state)
+    assert not set(first) & set(second)
+
+
+_FORK_SCRIPT = """
+import os, uuid
+from otel_runnables._run import new_run_id
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(write, str(new_run_id()).encode())
+    os._exit(0)
+os.close(write)
+child = os.read(read, 64).decode()
+os.waitpid(pid, 0)
+print(child, new_run_id())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork exists on POSIX only")
+def test_forked_children_draw_different_run_ids() -> None:
+    # In a fresh single-threaded interpreter: forking the multi-threaded test process warns.
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, check=True
+    ).stdout.split()
+    child, parent = (uuid.UUID(text) for text in out)
+    assert child != parent
+
+
+def test_explicit_run_id_is_kept() -> None:
+    handler = Ids()
+    given = uuid.uuid4()
+    RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
+    assert handler.ids == [given]
+    assert sys.modules["otel_runnables._run"].new_run_id().version == 4
