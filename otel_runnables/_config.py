@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 from ._callbacks import home_loop
 
 if TYPE_CHECKING:
-    from ._run import Callbacks
+    from ._scope import Callbacks
 
 __all__ = [
     "CONFIG_KEYS",
@@ -168,7 +168,7 @@ def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
         >>> merge_configs({"tags": ["b"]}, {"tags": ["a"]})["tags"]
         ['a', 'b']
     """
-    from ._run import combine_callbacks
+    from ._scope import combine_callbacks
 
     base: dict[str, Any] = {}
     for config in configs:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._config import RunnableConfig, ensure_config
-from ._run import Scope
+from ._scope import Scope
 from ._sink import Sink
 
 if TYPE_CHECKING:

@@ -6,43 +6,33 @@ end, error) fans out to the span sink, to the built-in sinks it inherited (the e
 ``astream_events``) and to the callback handlers, in that order and with the same data.
 
 Children do not receive the parent run through globals: a run gives its children a
-:class:`Scope` in ``config["callbacks"]`` (what langchain-core calls the child callback manager),
-and while the run executes user code its child config is the current one in the
-``ContextVar`` of :mod:`._config`. Tag and metadata inheritance follows langchain-core exactly:
-``seq:step:N`` / ``map:key:K`` tags belong to one child only, config tags are inherited.
+:class:`~._scope.Scope` in ``config["callbacks"]`` (what langchain-core calls the child callback
+manager; :mod:`._scope` owns the inheritance rules), and while the run executes user code its
+child config is the current one in the ``ContextVar`` of :mod:`._config`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any
 
 from opentelemetry import context as otel_context
 
 from . import _otel
-from ._callbacks import BaseCallbackHandler, acall_handlers, call_handlers
+from ._callbacks import acall_handlers, call_handlers
 from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_child_config
+from ._ids import new_run_id
+from ._scope import Scope, resolve
 from ._sink import Sink
 
-__all__ = [
-    "Callbacks",
-    "Run",
-    "Scope",
-    "adispatch_custom_event",
-    "combine_callbacks",
-    "dispatch_custom_event",
-]
+__all__ = ["Run", "adispatch_custom_event", "dispatch_custom_event"]
 
 logger = logging.getLogger("otel_runnables")
 
-Callbacks = Union[list[BaseCallbackHandler], "Scope", None]
-"""What ``config["callbacks"]`` may hold: handlers, or the scope a parent run passes on."""
 
 _NO_PARENT_MESSAGE = (
     "Unable to dispatch an adhoc event without a parent run id."
@@ -52,128 +42,6 @@ _NO_PARENT_MESSAGE = (
     "passing the config parameter to this function."
 )
 _MISSING: Any = object()
-
-_VERSION_4 = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
-_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-
-
-_ids = random.Random()  # private: seeding the global generator cannot repeat run ids
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ids.seed)  # forked workers draw different ids
-_getrandbits = _ids.getrandbits
-
-
-def _fast_run_id() -> uuid.UUID:
-    """A random (version 4) UUID, about twice as fast as ``uuid.uuid4()``.
-
-    Run ids need uniqueness, not unpredictability: a private generator seeded from the OS (and
-    re-seeded in forked children) is enough, and the UUID is built without the argument checks
-    of ``UUID.__init__``.
-    """
-    run_id = object.__new__(uuid.UUID)
-    object.__setattr__(run_id, "int", (_getrandbits(128) & _CLEAR) | _VERSION_4)
-    object.__setattr__(run_id, "is_safe", uuid.SafeUUID.unknown)
-    return run_id
-
-
-def _checked_run_id_factory() -> Any:
-    try:
-        sample = _fast_run_id()
-        if uuid.UUID(str(sample)) == sample and sample.version == 4:
-            return _fast_run_id
-    except Exception:  # pragma: no cover - a uuid module without these internals
-        pass
-    return uuid.uuid4  # pragma: no cover
-
-
-new_run_id = _checked_run_id_factory()
-
-
-class Scope:
-    """What a child run inherits from its parent: the parent, handlers, tags and metadata."""
-
-    __slots__ = ("event_target", "handlers", "local_tag", "metadata", "parent", "tags")
-
-    def __init__(
-        self,
-        parent: Run | None,
-        handlers: list[Any],
-        tags: list[str],
-        metadata: dict[str, Any],
-        local_tag: str | None = None,
-    ) -> None:
-        self.parent = parent
-        self.handlers = handlers
-        self.tags = tags
-        self.metadata = metadata
-        self.local_tag = local_tag
-        self.event_target: tuple[Any, Any] | None = None  # cache of _event_target
-
-    @property
-    def parent_run_id(self) -> uuid.UUID | None:
-        """Id of the run whose children this scope configures."""
-        return None if self.parent is None else self.parent.run_id
-
-    def with_handlers(self, handlers: Sequence[Any]) -> Scope:
-        """A copy with more handlers (inherited by every descendant)."""
-        merged = self.handlers + [h for h in handlers if h not in self.handlers]
-        return Scope(self.parent, merged, self.tags, self.metadata, self.local_tag)
-
-
-def combine_callbacks(base: Callbacks, other: Callbacks) -> Callbacks:
-    """Callbacks of ``base`` and ``other`` together (``other``'s scope wins)."""
-    if base is None:
-        return other
-    if other is None:
-        return base
-    if isinstance(other, Scope):
-        return other.with_handlers(base.handlers if isinstance(base, Scope) else base)
-    if isinstance(base, Scope):
-        return base.with_handlers(other)
-    return [*base, *other]
-
-
-def _add_tags(tags: list[str], new: Sequence[str]) -> list[str]:
-    # langchain-core's rule: a tag that is added again moves to the end.
-    if not new:
-        return tags
-    return [t for t in tags if t not in new] + list(new)
-
-
-def _resolve(
-    config: RunnableConfig,
-) -> tuple[Run | None, list[Any], list[str], list[str], dict[str, Any]]:
-    """Parent, handlers, run tags, inheritable tags and metadata for a config."""
-    callbacks = config.get("callbacks")
-    config_tags = config.get("tags") or ()
-    if callbacks is None:
-        parent, handlers, inheritable, metadata = None, [], [], {}
-        tags: list[str] = []
-    elif isinstance(callbacks, Scope):
-        parent, handlers = callbacks.parent, callbacks.handlers
-        inheritable, metadata = callbacks.tags, dict(callbacks.metadata)
-        local = callbacks.local_tag
-        tags = inheritable if local is None else _add_tags(inheritable, (local,))
-    elif isinstance(callbacks, list | tuple):
-        for handler in callbacks:
-            if not isinstance(handler, BaseCallbackHandler | Sink):
-                raise TypeError(
-                    "config['callbacks'] must hold BaseCallbackHandler instances,"
-                    f" got {type(handler).__name__}"
-                )
-        parent, handlers, inheritable, metadata, tags = None, list(callbacks), [], {}, []
-    else:
-        raise TypeError(
-            "config['callbacks'] must be a list of callback handlers or None,"
-            f" got {type(callbacks).__name__}"
-        )
-    if config_tags:
-        tags = _add_tags(tags, config_tags)
-        inheritable = _add_tags(inheritable, config_tags)
-    config_metadata = config.get("metadata")
-    if config_metadata:
-        metadata.update(config_metadata)
-    return parent, handlers, tags, inheritable, metadata
 
 
 def _split(handlers: list[Any]) -> tuple[list[Sink], list[Any]]:
@@ -306,7 +174,7 @@ class Run:
     def __init__(
         self, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain"
     ) -> None:
-        parent, handlers, tags, inheritable, metadata = _resolve(config)
+        parent, handlers, tags, inheritable, metadata = resolve(config)
         run_id = config.get("run_id")
         if run_id is None:
             run_id = new_run_id()
@@ -498,7 +366,7 @@ def _event_target(
 def _resolve_event_target(
     config: RunnableConfig,
 ) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
-    parent, handlers, tags, _, metadata = _resolve(config)
+    parent, handlers, tags, _, metadata = resolve(config)
     if parent is None:
         raise RuntimeError(_NO_PARENT_MESSAGE)
     sinks, callbacks = _split(handlers)

@@ -54,7 +54,7 @@ def test_seeding_the_global_generator_does_not_repeat_run_ids() -> None:
 
 _FORK_SCRIPT = """
 import os, uuid
-from otel_runnables._run import new_run_id
+from otel_runnables._ids import new_run_id
 read, write = os.pipe()
 pid = os.fork()
 if pid == 0:
@@ -82,4 +82,4 @@ def test_explicit_run_id_is_kept() -> None:
     given = uuid.uuid4()
     RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
     assert handler.ids == [given]
-    assert sys.modules["otel_runnables._run"].new_run_id().version == 4
+    assert sys.modules["otel_runnables._ids"].new_run_id().version == 4
