@@ -23,13 +23,13 @@ from ._config import (
     hop,
     run_in_executor,
 )
-from ._iter import Accumulator, aclosing_iter, atee, tee
+from ._iter import Accumulator, aclosing_iter, aiter_of, atee, tee
 from ._run import Run
 
 if TYPE_CHECKING:
     from ._events import StreamEvent
 
-__all__ = ["Input", "Other", "Output", "Runnable", "coerce_to_runnable"]
+__all__ = ["Input", "Other", "Output", "Runnable", "StreamingRunnable", "coerce_to_runnable"]
 
 Input = TypeVar("Input")
 Output = TypeVar("Output")
@@ -436,6 +436,23 @@ class Runnable(Generic[Input, Output]):
             if not finished and hasattr(inputs, "aclose"):
                 await inputs.aclose()
         await run.aend(final_output.value, inputs=final_input.value)
+
+
+class StreamingRunnable(Runnable[Input, Output]):
+    """A runnable whose ``transform`` / ``atransform`` are its real implementation:
+    ``stream`` and ``astream`` feed them a one-chunk input stream."""
+
+    def stream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """Stream the output as the transform produces it."""
+        return self.transform(iter([input]), config, **kwargs)
+
+    def astream(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """Async twin of :meth:`stream`."""
+        return self.atransform(aiter_of(input), config, **kwargs)
 
 
 async def gather_with_concurrency(limit: int | None, coros: Sequence[Awaitable[Any]]) -> list[Any]:

@@ -6,16 +6,16 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from ._base import Input, Output, Runnable
+from ._base import Input, Output, StreamingRunnable
 from ._config import RunnableConfig
-from ._iter import aclosing_iter, aiter_of
+from ._iter import aclosing_iter
 from ._lambda import accepts_config
 from ._run import Run
 
 __all__ = ["RunnableGenerator"]
 
 
-class RunnableGenerator(Runnable[Input, Output]):
+class RunnableGenerator(StreamingRunnable[Input, Output]):
     """Wraps ``transform(chunks)``: a (sync or async) generator function that receives an
     iterator of input chunks and yields output chunks. ``invoke`` adds the chunks up with ``+``.
 
@@ -73,12 +73,6 @@ class RunnableGenerator(Runnable[Input, Output]):
             raise NotImplementedError(f"{self!r} only supports async methods.")
         return self._transform_stream_with_config(input, self._transform, config)
 
-    def stream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Output]:
-        """Run the generator over a one-chunk input stream."""
-        return self.transform(iter([input]), config, **kwargs)
-
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
         """The sum (``+``) of the streamed chunks."""
         final: Any = None
@@ -93,12 +87,6 @@ class RunnableGenerator(Runnable[Input, Output]):
         if not hasattr(self, "_afunc"):
             raise NotImplementedError(f"{self!r} only supports sync methods.")
         return self._atransform_stream_with_config(input, self._atransform, config)
-
-    def astream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Output]:
-        """Async twin of :meth:`stream`."""
-        return self.atransform(aiter_of(input), config, **kwargs)
 
     async def ainvoke(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any

@@ -6,9 +6,9 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from ._base import Input, Output, Runnable
+from ._base import Input, Output, Runnable, StreamingRunnable
 from ._config import RunnableConfig, patch_config, run_in_executor
-from ._iter import Accumulator, aclosing_iter, aiter_of
+from ._iter import Accumulator, aclosing_iter
 from ._run import Run
 
 __all__ = ["RunnableLambda", "accepts_config", "chain"]
@@ -28,7 +28,7 @@ def _is_async(func: Any) -> bool:
     )
 
 
-class RunnableLambda(Runnable[Input, Output]):
+class RunnableLambda(StreamingRunnable[Input, Output]):
     """A runnable that calls ``func`` (sync) and/or ``afunc`` (async) on its input.
 
     The function may take a ``config`` argument to receive the run's config; it may return
@@ -209,29 +209,11 @@ class RunnableLambda(Runnable[Input, Output]):
             )
         yield from self._transform_stream_with_config(input, self._transform, config)
 
-    def stream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Output]:
-        """Stream the output (generator functions yield several chunks)."""
-        return self.transform(iter([input]), config, **kwargs)
-
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`transform`."""
-        async with aclosing_iter(
-            self._atransform_stream_with_config(input, self._atransform, config)
-        ) as stream:
-            async for chunk in stream:
-                yield chunk
-
-    async def astream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Output]:
-        """Async twin of :meth:`stream`."""
-        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
-            async for chunk in stream:
-                yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)
 
 
 def chain(func: Callable[..., Any]) -> Runnable[Any, Any]:

@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
-from ._base import Input, Runnable, coerce_to_runnable
+from ._base import Input, Runnable, StreamingRunnable, coerce_to_runnable
 from ._config import RunnableConfig, get_executor_for_config, hop, patch_config
-from ._iter import AddableDict, aclosing_iter, atee, tee
+from ._iter import AddableDict, atee, tee
 from ._run import Run
 
 __all__ = ["RunnableParallel"]
 
 
-class RunnableParallel(Runnable[Input, dict[str, Any]]):
+class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
     """Runs each of its steps on the same input, concurrently, and returns ``{key: output}``.
 
     Each step is a child run tagged ``map:key:<key>``. Sync steps run in worker threads
@@ -139,30 +139,10 @@ class RunnableParallel(Runnable[Input, dict[str, Any]]):
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[dict[str, Any]]:
         """Stream ``{key: chunk}`` dicts as the steps produce chunks."""
-        yield from self._transform_stream_with_config(input, self._transform, config)
+        return self._transform_stream_with_config(input, self._transform, config)
 
-    def stream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[dict[str, Any]]:
-        """Stream ``{key: chunk}`` dicts as the steps produce chunks."""
-        yield from self.transform(iter([input]), config, **kwargs)
-
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[dict[str, Any]]:
         """Async twin of :meth:`transform`."""
-        async with aclosing_iter(
-            self._atransform_stream_with_config(input, self._atransform, config)
-        ) as stream:
-            async for chunk in stream:
-                yield chunk
-
-    async def astream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Async twin of :meth:`stream`."""
-        from ._iter import aiter_of
-
-        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
-            async for chunk in stream:
-                yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
-from ._base import Runnable
+from ._base import StreamingRunnable
 from ._config import RunnableConfig, get_executor_for_config, patch_config, run_in_executor
-from ._iter import Accumulator, AddableDict, aclosing_iter, aiter_of, atee, tee
+from ._iter import Accumulator, AddableDict, aclosing_iter, atee, tee
 from ._lambda import accepts_config
 from ._parallel import RunnableParallel
 from ._run import Run
@@ -26,25 +26,7 @@ def _aidentity(chunks: AsyncIterator[Any], run: Run, config: RunnableConfig) -> 
     return chunks
 
 
-class _Streamable(Runnable[Any, Any]):
-    """Shared stream/astream for kinds whose transform is the real implementation."""
-
-    def stream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        """Stream the output."""
-        yield from self.transform(iter([input]), config, **kwargs)
-
-    async def astream(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async twin of :meth:`stream`."""
-        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
-            async for chunk in stream:
-                yield chunk
-
-
-class RunnablePassthrough(_Streamable):
+class RunnablePassthrough(StreamingRunnable[Any, Any]):
     """Returns its input unchanged, optionally calling ``func(input)`` for a side effect.
 
     Example:
@@ -142,7 +124,7 @@ class RunnablePassthrough(_Streamable):
             await self._aside_effect(total.value, ensure_config(config))
 
 
-class RunnableAssign(_Streamable):
+class RunnableAssign(StreamingRunnable[Any, Any]):
     """Merges the outputs of a RunnableParallel (``mapper``) into the input dict.
 
     Example:
@@ -227,20 +209,16 @@ class RunnableAssign(_Streamable):
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Stream the input's keys first, then the mapper's."""
-        yield from self._transform_stream_with_config(input, self._transform, config)
+        return self._transform_stream_with_config(input, self._transform, config)
 
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`transform`."""
-        async with aclosing_iter(
-            self._atransform_stream_with_config(input, self._atransform, config)
-        ) as stream:
-            async for chunk in stream:
-                yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)
 
 
-class RunnablePick(_Streamable):
+class RunnablePick(StreamingRunnable[Any, Any]):
     """Picks one key (returns its value) or several keys (returns a dict) from a dict input.
 
     Example:
@@ -277,34 +255,28 @@ class RunnablePick(_Streamable):
 
         return await self._acall_with_config(pick, input, config)
 
+    def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+        for chunk in chunks:
+            picked = self._pick(chunk)
+            if picked is not None:
+                yield picked
+
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
+    ) -> AsyncIterator[Any]:
+        async for chunk in chunks:
+            picked = self._pick(chunk)
+            if picked is not None:
+                yield picked
+
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         """Pick from each chunk."""
+        return self._transform_stream_with_config(input, self._transform, config)
 
-        def picker(chunks: Iterator[Any], run: Run, child: RunnableConfig) -> Iterator[Any]:
-            for chunk in chunks:
-                picked = self._pick(chunk)
-                if picked is not None:
-                    yield picked
-
-        yield from self._transform_stream_with_config(input, picker, config)
-
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Any]:
         """Async twin of :meth:`transform`."""
-
-        async def picker(
-            chunks: AsyncIterator[Any], run: Run, child: RunnableConfig
-        ) -> AsyncIterator[Any]:
-            async for chunk in chunks:
-                picked = self._pick(chunk)
-                if picked is not None:
-                    yield picked
-
-        async with aclosing_iter(
-            self._atransform_stream_with_config(input, picker, config)
-        ) as stream:
-            async for chunk in stream:
-                yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from ._base import Input, Output, Runnable, coerce_to_runnable
+from ._base import Input, Output, Runnable, StreamingRunnable, coerce_to_runnable
 from ._config import RunnableConfig, get_config_list, hop, patch_config
-from ._iter import aclosing_iter, aiter_of
 from ._run import Run
 
 __all__ = ["RunnableSequence"]
 
 
-class RunnableSequence(Runnable[Input, Output]):
+class RunnableSequence(StreamingRunnable[Input, Output]):
     """Runs its steps in order, each step's output being the next one's input.
 
     Each step is a child run tagged ``seq:step:N``. Streaming pipes the steps' transforms
@@ -212,28 +211,10 @@ class RunnableSequence(Runnable[Input, Output]):
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
         """Stream through every step's transform."""
-        yield from self._transform_stream_with_config(input, self._transform, config)
+        return self._transform_stream_with_config(input, self._transform, config)
 
-    def stream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Output]:
-        """Stream the last step's output as the steps produce it."""
-        yield from self.transform(iter([input]), config, **kwargs)
-
-    async def atransform(
+    def atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`transform`."""
-        async with aclosing_iter(
-            self._atransform_stream_with_config(input, self._atransform, config)
-        ) as stream:
-            async for chunk in stream:
-                yield chunk
-
-    async def astream(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Output]:
-        """Async twin of :meth:`stream`."""
-        async with aclosing_iter(self.atransform(aiter_of(input), config, **kwargs)) as stream:
-            async for chunk in stream:
-                yield chunk
+        return self._atransform_stream_with_config(input, self._atransform, config)
