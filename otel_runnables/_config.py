@@ -16,12 +16,10 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from ._callbacks import home_loop
-
-if TYPE_CHECKING:
-    from ._scope import Callbacks
+from ._scope import Callbacks, Scope, combine_callbacks
 
 __all__ = [
     "CONFIG_KEYS",
@@ -157,8 +155,7 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
 
 def _is_internal(config: dict[str, Any]) -> bool:
     """A config the runtime made for a child run (already validated), not a user's."""
-    callbacks = config.get("callbacks")
-    return callbacks is not None and type(callbacks).__name__ == "Scope"
+    return type(config.get("callbacks")) is Scope
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
@@ -168,8 +165,6 @@ def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
         >>> merge_configs({"tags": ["b"]}, {"tags": ["a"]})["tags"]
         ['a', 'b']
     """
-    from ._scope import combine_callbacks
-
     base: dict[str, Any] = {}
     for config in configs:
         if not config:
