@@ -224,14 +224,10 @@ def call_handlers(
 async def acall_handlers(
     handlers: list[Any], hook: str, ignore: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    """Call ``hook`` on every handler, from async code, applying the error policy.
+    """Call ``hook`` on every handler in order, from async code, applying the error policy.
 
-    Handlers with ``run_inline`` go first (as in langchain-core), then the others, each group
-    in handler order.
+    (The bus calls the handlers with ``run_inline`` first, as langchain-core does.)
     """
-    inline = [h for h in handlers if getattr(h, "run_inline", False)]
-    if inline:
-        handlers = inline + [h for h in handlers if h not in inline]
     for handler in handlers:
         if getattr(handler, ignore, False):
             continue
