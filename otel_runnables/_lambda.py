@@ -107,12 +107,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
-        if self._func_is_generator:
-            output = self._sync_output(input, config)
-        elif self._func_takes_config:
-            output = self.func(input, config=config)
-        else:
-            output = self.func(input)
+        output = self._sync_output(input, config)
         if isinstance(output, Runnable):
             output = output.invoke(input, self._check_recursion(config, input))
         return output

@@ -390,12 +390,7 @@ def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None
         1
     """
     run, sinks, callbacks, kwargs = _event_target(name, config)
-    tags, metadata = kwargs["tags"], kwargs["metadata"]
-    for sink in sinks:  # the hottest path of the bus: no generic fan-out helper here
-        try:
-            sink.on_custom_event(run, name, data, tags, metadata)
-        except Exception:
-            logger.exception("otel_runnables sink %s.on_custom_event failed", type(sink).__name__)
+    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
     if callbacks:
         call_handlers(callbacks, "on_custom_event", "ignore_custom_event", (name, data), kwargs)
 
