@@ -174,10 +174,15 @@ def value_and_mime(value: Any, limit: int) -> tuple[str, str]:
     return truncate(_to_json(value), limit), _JSON
 
 
+_SCALARS = frozenset((str, bool, int, float))
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_INFINITIES = (math.inf, -math.inf)
+
+
 def _scalar(value: Any, limit: int) -> Any:
     """A valid attribute value for one leaf."""
     if isinstance(value, bool | int):
-        if isinstance(value, bool) or -(2**63) <= value < 2**63:
+        if isinstance(value, bool) or _INT_MIN <= value <= _INT_MAX:
             return value
         return str(value)
     if isinstance(value, float):
@@ -191,7 +196,7 @@ def _scalar(value: Any, limit: int) -> Any:
                 return [truncate(v, limit) for v in value]
             if first is float and not all(math.isfinite(v) for v in value):
                 return truncate(_to_json([str(v) for v in value]), limit)
-            if first is int and not all(-(2**63) <= v < 2**63 for v in value):
+            if first is int and not all(_INT_MIN <= v <= _INT_MAX for v in value):
                 return [str(v) for v in value]
             return list(value)
     return truncate(_to_json(value), limit)
@@ -214,11 +219,6 @@ def _flatten(
                 out[name] = _scalar(item, limit)
         except Exception:  # e.g. a Mapping whose truth value raises
             out[name] = truncate(safe_repr(item), limit)
-
-
-_SCALARS = frozenset((str, bool, int, float))
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-_INFINITIES = (math.inf, -math.inf)
 
 
 def _valid_flat(data: dict[Any, Any], limit: int) -> bool:

@@ -120,11 +120,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
     def stream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
-        """Stream the first candidate that yields a first chunk without a handled error.
-
-        Unlike ``invoke`` (where langchain-core passes the parent's config to the
-        candidates), streamed candidates are child runs of this run.
-        """
+        """Stream the first candidate that yields a first chunk without a handled error."""
         self._check(input)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input)
