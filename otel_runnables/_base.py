@@ -3,9 +3,13 @@
 Every runnable kind implements ``invoke`` (and, where it can do better than the defaults,
 ``ainvoke`` / ``transform`` / ``atransform``) by handing a function to one of four templates:
 ``_call_with_config`` / ``_acall_with_config`` for a call, ``_transform_stream_with_config`` /
-``_atransform_stream_with_config`` for a stream. The templates own the run: start it, make its
-child config and span current around each synchronous slice of user code (never across a
-``yield``), report chunks, end or fail it exactly once, and close inner iterators.
+``_atransform_stream_with_config`` for a stream. The templates own the run: start it, make it
+and its span current around each synchronous slice of user code (never across a ``yield``),
+report chunks, end or fail it exactly once, and close inner iterators.
+
+The function receives the input, the run and the run's own config; it asks the run for the
+configs of its children (``run.child_config(tag)``) and for the config to hand to user code
+(``run.current_config()``).
 """
 
 from __future__ import annotations
@@ -287,13 +291,12 @@ class Runnable(Generic[Input, Output]):
         run_type: str = "chain",
         **kwargs: Any,
     ) -> Any:
-        """Run ``func(input, run, child_config, **kwargs)`` as one run of this runnable."""
+        """Run ``func(input, run, config, **kwargs)`` as one run of this runnable."""
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input, run_type)
-        child = run.child_config(config)
         try:
-            with run.activate(child):
-                output = func(input, run, child, **kwargs)
+            with run.activate():
+                output = func(input, run, config, **kwargs)
         except BaseException as exc:
             run.error(exc)
             raise
@@ -311,10 +314,9 @@ class Runnable(Generic[Input, Output]):
         """Async twin of :meth:`_call_with_config`."""
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), input, run_type)
-        child = run.child_config(config)
         try:
-            with run.activate(child):
-                output = await hop(func, input, run, child, **kwargs)
+            with run.activate():
+                output = await hop(func, input, run, config, **kwargs)
         except BaseException as exc:
             await run.aerror(exc)
             raise
@@ -329,7 +331,7 @@ class Runnable(Generic[Input, Output]):
         run_type: str = "chain",
         **kwargs: Any,
     ) -> Iterator[Any]:
-        """Run ``transformer(inputs, run, child_config)`` as one streamed run.
+        """Run ``transformer(inputs, run, config)`` as one streamed run.
 
         As in langchain-core, the run starts once the first input chunk exists, its start
         carries ``{"input": ""}`` and its end the accumulated input and output.
@@ -345,13 +347,12 @@ class Runnable(Generic[Input, Output]):
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), {"input": ""}, run_type)
-        child = run.child_config(config)
-        activation = run.activate(child)
+        activation = run.activate()
         iterator = None
         finished = False
         try:
             with activation:
-                iterator = transformer(for_transform, run, child, **kwargs)
+                iterator = transformer(for_transform, run, config, **kwargs)
             while True:
                 with activation:
                     try:
@@ -401,13 +402,12 @@ class Runnable(Generic[Input, Output]):
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), {"input": ""}, run_type)
-        child = run.child_config(config)
-        activation = run.activate(child)
+        activation = run.activate()
         iterator = None
         finished = False
         try:
             with activation:
-                iterator = transformer(for_transform, run, child, **kwargs)
+                iterator = transformer(for_transform, run, config, **kwargs)
             while True:
                 with activation:
                     try:

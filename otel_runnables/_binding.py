@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from ._base import Input, Output, Runnable
-from ._config import RunnableConfig, merge_configs, patch_config
+from ._config import RunnableConfig, merge_configs
 from ._iter import aclosing_iter
 from ._run import Run
 
@@ -195,14 +195,14 @@ class RunnableRetry(RunnableBinding[Input, Output]):
         return min(delay + random.uniform(0, p.get("jitter", 1.0)), p.get("max", 60.0))
 
     @staticmethod
-    def _attempt_config(run: Run, config: RunnableConfig, attempt: int) -> RunnableConfig:
+    def _attempt_config(run: Run, attempt: int) -> RunnableConfig:
         tag = f"retry:attempt:{attempt}" if attempt > 1 else None
-        return patch_config(config, callbacks=run.child(tag))
+        return run.child_config(tag)
 
     def _invoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
         for attempt in range(1, self.max_attempt_number + 1):
             try:
-                return super().invoke(input, self._attempt_config(run, config, attempt), **kwargs)
+                return super().invoke(input, self._attempt_config(run, attempt), **kwargs)
             except self.retry_exception_types:
                 if attempt == self.max_attempt_number:
                     raise
@@ -212,9 +212,7 @@ class RunnableRetry(RunnableBinding[Input, Output]):
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
         for attempt in range(1, self.max_attempt_number + 1):
             try:
-                return await super().ainvoke(
-                    input, self._attempt_config(run, config, attempt), **kwargs
-                )
+                return await super().ainvoke(input, self._attempt_config(run, attempt), **kwargs)
             except self.retry_exception_types:
                 if attempt == self.max_attempt_number:
                     raise

@@ -1,8 +1,9 @@
 """RunnableConfig, its merge rules, the current-run context and context-copying executors.
 
-The child config of the run that is executing lives in one ``ContextVar``. Every entry point
-(``invoke``, ``dispatch_custom_event`` ...) starts from :func:`ensure_config`, which merges that
-context config with an explicit ``config`` argument (explicit keys win). Because it is a
+The run that is executing lives in one ``ContextVar``. Every entry point (``invoke``,
+``dispatch_custom_event`` ...) starts from :func:`ensure_config`, which merges that run's child
+config (made only when something asks for it) with an explicit ``config`` argument (explicit
+keys win). Because it is a
 ``ContextVar``, it follows asyncio tasks (each task copies the context when it is created, on
 every supported Python) and the worker threads of :func:`run_in_executor` and
 :class:`ContextThreadPoolExecutor`, which copy the caller's context on every hop.
@@ -15,8 +16,7 @@ import contextvars
 import functools
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, TypedDict, TypeVar, cast
+from typing import Any, Protocol, TypedDict, TypeVar, cast
 
 from ._callbacks import home_loop
 from ._scope import Callbacks, Scope, combine_callbacks
@@ -34,8 +34,7 @@ __all__ = [
     "merge_configs",
     "patch_config",
     "run_in_executor",
-    "set_child_config",
-    "var_child_config",
+    "var_current_run",
 ]
 
 T = TypeVar("T")
@@ -71,9 +70,19 @@ CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
 _COPIED_KEYS = ("tags", "metadata", "configurable")
 _METADATA_FROM_CONFIGURABLE = ("model", "checkpoint_ns")
 
-var_child_config: contextvars.ContextVar[RunnableConfig | None] = contextvars.ContextVar(
-    "otel_runnables_child_config", default=None
+
+class CurrentRun(Protocol):
+    """What :data:`var_current_run` holds: the run whose code is executing."""
+
+    def current_config(self) -> RunnableConfig:
+        """The config its code runs under (its child config; made on first use)."""
+        ...
+
+
+var_current_run: contextvars.ContextVar[CurrentRun | None] = contextvars.ContextVar(
+    "otel_runnables_current_run", default=None
 )
+"""The run whose code is executing; :func:`ensure_config` starts from its child config."""
 
 
 def _check(config: dict[str, Any]) -> None:
@@ -104,8 +113,9 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         >>> ensure_config({"tags": ["a"]})["recursion_limit"]
         25
     """
-    inherited = var_child_config.get()
-    if inherited is not None:
+    current = var_current_run.get()
+    if current is not None:
+        inherited = current.current_config()
         out: dict[str, Any] = {
             "tags": [],
             "metadata": {},
@@ -245,16 +255,6 @@ def get_config_list(
         rest = cast(RunnableConfig, {k: v for k, v in config.items() if k != "run_id"})
         return [ensure_config(first)] + [ensure_config(rest) for _ in range(length - 1)]
     return [ensure_config(config) for _ in range(length)]
-
-
-@contextmanager
-def set_child_config(config: RunnableConfig) -> Iterator[None]:
-    """Make ``config`` the current child config for the duration of the block."""
-    token = var_child_config.set(config)
-    try:
-        yield
-    finally:
-        var_child_config.reset(token)
 
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):

@@ -65,14 +65,14 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
         self._check(input)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input)
-        child = run.child_config(config)
+        child = run.current_config()
         first_error: BaseException | None = None
         last_error: BaseException | None = None
         for runnable in self.runnables:
             try:
                 if self.exception_key and first_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(child):
+                with run.activate():
                     output = runnable.invoke(input, child, **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
@@ -94,14 +94,14 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
         self._check(input)
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), input)
-        child = run.child_config(config)
+        child = run.current_config()
         first_error: BaseException | None = None
         last_error: BaseException | None = None
         for runnable in self.runnables:
             try:
                 if self.exception_key and first_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(child):
+                with run.activate():
                     output = await hop(runnable.ainvoke, input, child, **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
@@ -124,7 +124,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
         self._check(input)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input)
-        child = run.child_config(config)
+        child = run.current_config()
         first_error: BaseException | None = None
         last_error: BaseException | None = None
         stream: Iterator[Any] | None = None
@@ -133,7 +133,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and last_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(child):
+                with run.activate():
                     stream = iter(runnable.stream(input, child, **kwargs))
                     chunk = next(stream)
             except self.exceptions_to_handle as exc:
@@ -167,7 +167,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
         self._check(input)
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), input)
-        child = run.child_config(config)
+        child = run.current_config()
         first_error: BaseException | None = None
         last_error: BaseException | None = None
         stream: AsyncIterator[Any] | None = None
@@ -176,7 +176,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and last_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate(child):
+                with run.activate():
                     stream = runnable.astream(input, child, **kwargs)
                     chunk = await hop(anext, stream)
             except self.exceptions_to_handle as exc:

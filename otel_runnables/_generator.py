@@ -54,16 +54,16 @@ class RunnableGenerator(StreamingRunnable[Input, Output]):
     def __repr__(self) -> str:
         return f"RunnableGenerator({self.name})"
 
-    def _call(self, func: Callable[..., Any], chunks: Any, config: RunnableConfig) -> Any:
-        return func(chunks, config=config) if accepts_config(func) else func(chunks)
+    def _call(self, func: Callable[..., Any], chunks: Any, run: Run) -> Any:
+        return func(chunks, config=run.current_config()) if accepts_config(func) else func(chunks)
 
     def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
-        return self._call(self._func, chunks, config)  # type: ignore[no-any-return]
+        return self._call(self._func, chunks, run)  # type: ignore[no-any-return]
 
     def _atransform(
         self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
     ) -> AsyncIterator[Any]:
-        return self._call(self._afunc, chunks, config)  # type: ignore[no-any-return]
+        return self._call(self._afunc, chunks, run)  # type: ignore[no-any-return]
 
     def transform(
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any

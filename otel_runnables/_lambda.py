@@ -79,52 +79,52 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         return f"RunnableLambda({self.get_name()})"
 
     # -- calling the user's function -----------------------------------------------------
-    def _call_func(self, input: Any, config: RunnableConfig) -> Any:
+    def _call_func(self, input: Any, run: Run) -> Any:
         if self._func_takes_config:
-            return self.func(input, config=config)
+            return self.func(input, config=run.current_config())
         return self.func(input)
 
-    def _call_afunc(self, input: Any, config: RunnableConfig) -> Any:
+    def _call_afunc(self, input: Any, run: Run) -> Any:
         if self._afunc_takes_config:
-            return self.afunc(input, config=config)
+            return self.afunc(input, config=run.current_config())
         return self.afunc(input)
 
-    def _check_recursion(self, config: RunnableConfig, input: Any) -> RunnableConfig:
-        limit = config.get("recursion_limit", 25)
+    def _check_recursion(self, run: Run, input: Any) -> RunnableConfig:
+        limit = run.config.get("recursion_limit", 25)
         if limit <= 0:
             raise RecursionError(
                 f"Recursion limit reached when invoking {self} with input {input}."
             )
-        return patch_config(config, recursion_limit=limit - 1)
+        return patch_config(run.current_config(), recursion_limit=limit - 1)
 
-    def _sync_output(self, input: Any, config: RunnableConfig) -> Any:
+    def _sync_output(self, input: Any, run: Run) -> Any:
         if self._func_is_generator:
             total = Accumulator(sticky=False)
-            for chunk in self._call_func(input, config):
+            for chunk in self._call_func(input, run):
                 total.add(chunk)
             return total.value
-        return self._call_func(input, config)
+        return self._call_func(input, run)
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
-        output = self._sync_output(input, config)
+        output = self._sync_output(input, run)
         if isinstance(output, Runnable):
-            output = output.invoke(input, self._check_recursion(config, input))
+            output = output.invoke(input, self._check_recursion(run, input))
         return output
 
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
         if not hasattr(self, "afunc"):
-            output = await run_in_executor(self._sync_output, input, config)
+            output = await run_in_executor(self._sync_output, input, run)
         elif inspect.isasyncgenfunction(self.afunc):
             total = Accumulator(sticky=False)
-            async with aclosing_iter(self._call_afunc(input, config)) as stream:
+            async with aclosing_iter(self._call_afunc(input, run)) as stream:
                 async for chunk in stream:
                     total.add(chunk)
             output = total.value
         else:
-            output = await self._call_afunc(input, config)
+            output = await self._call_afunc(input, run)
         if isinstance(output, Runnable):
-            output = await output.ainvoke(input, self._check_recursion(config, input))
+            output = await output.ainvoke(input, self._check_recursion(run, input))
         return output
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
@@ -150,14 +150,14 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         if inspect.isgeneratorfunction(self.func):
             output = None
             total = Accumulator(sticky=False)
-            for chunk in self._call_func(final, config):
+            for chunk in self._call_func(final, run):
                 yield chunk
                 total.add(chunk)
             output = total.value
         else:
-            output = self._call_func(final, config)
+            output = self._call_func(final, run)
         if isinstance(output, Runnable):
-            yield from output.stream(final, self._check_recursion(config, final))
+            yield from output.stream(final, self._check_recursion(run, final))
         elif not inspect.isgeneratorfunction(self.func):
             yield output
 
@@ -174,20 +174,20 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
                 raise TypeError(
                     "Cannot stream from a generator function asynchronously.Use .stream() instead."
                 )
-            output = await run_in_executor(self._call_func, final, config)
+            output = await run_in_executor(self._call_func, final, run)
         elif inspect.isasyncgenfunction(self.afunc):
             streamed = True
             total = Accumulator(sticky=False)
-            async with aclosing_iter(self._call_afunc(final, config)) as stream:
+            async with aclosing_iter(self._call_afunc(final, run)) as stream:
                 async for chunk in stream:
                     yield chunk
                     total.add(chunk)
             output = total.value
         else:
-            output = await self._call_afunc(final, config)
+            output = await self._call_afunc(final, run)
         if isinstance(output, Runnable):
             async with aclosing_iter(
-                output.astream(final, self._check_recursion(config, final))
+                output.astream(final, self._check_recursion(run, final))
             ) as stream:
                 async for chunk in stream:
                     yield chunk

@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from ._base import Input, Runnable, StreamingRunnable, coerce_to_runnable
-from ._config import RunnableConfig, get_executor_for_config, hop, patch_config
+from ._config import RunnableConfig, get_executor_for_config, hop
 from ._iter import AddableDict, atee, tee
 from ._run import Run
 
@@ -43,14 +43,14 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
         return f"{{{', '.join(f'{k}: {v!r}' for k, v in self.steps__.items())}}}"
 
     @staticmethod
-    def _step_config(run: Run, config: RunnableConfig, key: str) -> RunnableConfig:
-        return patch_config(config, callbacks=run.child(f"map:key:{key}"))
+    def _step_config(run: Run, key: str) -> RunnableConfig:
+        return run.child_config(f"map:key:{key}")
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
         with get_executor_for_config(config) as executor:
             futures = [
-                executor.submit(step.invoke, input, self._step_config(run, config, key))
+                executor.submit(step.invoke, input, self._step_config(run, key))
                 for key, step in self.steps__.items()
             ]
             return {key: f.result() for key, f in zip(self.steps__, futures, strict=True)}
@@ -58,7 +58,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
         results = await asyncio.gather(
             *(
-                hop(step.ainvoke, input, self._step_config(run, config, key))
+                hop(step.ainvoke, input, self._step_config(run, key))
                 for key, step in self.steps__.items()
             )
         )
@@ -80,7 +80,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
     def _transform(self, inputs: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
         copies = list(tee(inputs, len(self.steps__)))
         generators = [
-            (key, step.transform(copies.pop(), self._step_config(run, config, key)))
+            (key, step.transform(copies.pop(), self._step_config(run, key)))
             for key, step in self.steps__.items()
         ]
         with get_executor_for_config(config) as executor:
@@ -110,7 +110,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
     ) -> AsyncIterator[Any]:
         copies = list(atee(inputs, len(self.steps__)))
         generators = [
-            (key, step.atransform(copies.pop(), self._step_config(run, config, key)))
+            (key, step.atransform(copies.pop(), self._step_config(run, key)))
             for key, step in self.steps__.items()
         ]
         pending: dict[asyncio.Task[Any], tuple[str, AsyncIterator[Any]]] = {

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from ._base import StreamingRunnable
-from ._config import RunnableConfig, get_executor_for_config, patch_config, run_in_executor
+from ._config import RunnableConfig, get_executor_for_config, run_in_executor
 from ._iter import Accumulator, AddableDict, aclosing_iter, atee, tee
 from ._lambda import accepts_config
 from ._parallel import RunnableParallel
@@ -79,8 +79,8 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Return ``input``."""
 
-        def passthrough(value: Any, run: Run, child: RunnableConfig) -> Any:
-            self._side_effect(value, child)
+        def passthrough(value: Any, run: Run, config: RunnableConfig) -> Any:
+            self._side_effect(value, run.current_config())
             return value
 
         return self._call_with_config(passthrough, input, config)
@@ -88,8 +88,8 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Return ``input``."""
 
-        async def passthrough(value: Any, run: Run, child: RunnableConfig) -> Any:
-            await self._aside_effect(value, child)
+        async def passthrough(value: Any, run: Run, config: RunnableConfig) -> Any:
+            await self._aside_effect(value, run.current_config())
             return value
 
         return await self._acall_with_config(passthrough, input, config)
@@ -147,12 +147,12 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
     def _invoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError(_NOT_A_DICT)
-        return {**value, **self.mapper.invoke(value, patch_config(config, callbacks=run.child()))}
+        return {**value, **self.mapper.invoke(value, run.child_config())}
 
     async def _ainvoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError(_NOT_A_DICT)
-        mapped = await self.mapper.ainvoke(value, patch_config(config, callbacks=run.child()))
+        mapped = await self.mapper.ainvoke(value, run.child_config())
         return {**value, **mapped}
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
@@ -166,7 +166,7 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
     def _transform(self, values: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
         keys = set(self.mapper.steps__)
         for_passthrough, for_map = tee(values, 2)
-        map_output = self.mapper.transform(for_map, patch_config(config, callbacks=run.child()))
+        map_output = self.mapper.transform(for_map, run.child_config())
         with get_executor_for_config(config) as executor:
             first = executor.submit(next, map_output, None)
             for chunk in for_passthrough:
@@ -185,7 +185,7 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
     ) -> AsyncIterator[Any]:
         keys = set(self.mapper.steps__)
         for_passthrough, for_map = atee(values, 2)
-        map_output = self.mapper.atransform(for_map, patch_config(config, callbacks=run.child()))
+        map_output = self.mapper.atransform(for_map, run.child_config())
         first = asyncio.ensure_future(anext(map_output, None))
         try:
             async for chunk in for_passthrough:
@@ -250,7 +250,7 @@ class RunnablePick(StreamingRunnable[Any, Any]):
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Async twin of :meth:`invoke`."""
 
-        async def pick(value: Any, run: Run, child: RunnableConfig) -> Any:
+        async def pick(value: Any, run: Run, config: RunnableConfig) -> Any:
             return self._pick(value)
 
         return await self._acall_with_config(pick, input, config)

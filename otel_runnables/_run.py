@@ -7,8 +7,10 @@ end, error) fans out to the span sink, to the built-in sinks it inherited (the e
 
 Children do not receive the parent run through globals: a run gives its children a
 :class:`~._scope.Scope` in ``config["callbacks"]`` (what langchain-core calls the child callback
-manager; :mod:`._scope` owns the inheritance rules), and while the run executes user code its
-child config is the current one in the ``ContextVar`` of :mod:`._config`.
+manager; :mod:`._scope` owns the inheritance rules), and while the run executes user code it is
+the current run in the ``ContextVar`` of :mod:`._config`, whose entry points then derive its
+child config. That child config is made only when something asks for it: a leaf step that
+neither takes a ``config`` nor starts a child nor dispatches never pays for it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from opentelemetry import context as otel_context
 
 from . import _otel
 from ._callbacks import acall_handlers, call_handlers
-from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_child_config
+from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_current_run
 from ._ids import new_run_id
 from ._scope import Scope, resolve
 from ._sink import Sink
@@ -125,23 +127,23 @@ async def _anotify(
 
 
 class _Activation:
-    """Makes a run's child config and span current around a synchronous slice of user code."""
+    """Makes a run and its span current around a synchronous slice of user code."""
 
-    __slots__ = ("config", "otel_token", "run", "token")
+    __slots__ = ("otel_token", "run", "token")
 
-    def __init__(self, run: Run, config: RunnableConfig) -> None:
+    def __init__(self, run: Run) -> None:
         self.run = run
-        self.config = config
 
     def __enter__(self) -> None:
-        self.token = var_child_config.set(self.config)
-        span_context = self.run.otel_context
+        run = self.run
+        self.token = var_current_run.set(run)
+        span_context = run.otel_context
         self.otel_token = None if span_context is None else otel_context.attach(span_context)
 
     def __exit__(self, *exc: object) -> None:
         if self.otel_token is not None:
             otel_context.detach(self.otel_token)
-        var_child_config.reset(self.token)
+        var_current_run.reset(self.token)
 
 
 class Run:
@@ -153,8 +155,11 @@ class Run:
     """
 
     __slots__ = (
+        "_current_config",
         "cancelled",
         "chunks",
+        "config",
+        "event_target",
         "first_chunk_ns",
         "handlers",
         "inheritable_tags",
@@ -181,6 +186,9 @@ class Run:
         elif not isinstance(run_id, uuid.UUID):
             run_id = uuid.UUID(str(run_id))
         self.run_id: uuid.UUID = run_id
+        self.config = config
+        self._current_config: RunnableConfig | None = None
+        self.event_target: _EventTarget | None = None  # what dispatches from its code reach
         self.parent = parent
         self.name = config.get("run_name") or name
         self.run_type = run_type
@@ -265,13 +273,24 @@ class Run:
         every = [*self.handlers, *self.sinks[1:]]
         return Scope(self, every, self.inheritable_tags, self.metadata, tag)
 
-    def child_config(self, config: RunnableConfig, tag: str | None = None) -> RunnableConfig:
-        """``config`` for a child run of this one."""
-        return patch_config(config, callbacks=self.child(tag))
+    def child_config(self, tag: str | None = None) -> RunnableConfig:
+        """This run's config for a child run; ``tag`` (e.g. ``seq:step:1``) is its alone."""
+        return patch_config(self.config, callbacks=self.child(tag))
 
-    def activate(self, child_config: RunnableConfig) -> _Activation:
-        """Context manager: ``child_config`` and this run's span are current inside it."""
-        return _Activation(self, child_config)
+    def current_config(self) -> RunnableConfig:
+        """The config this run's own code runs under (an untagged child config).
+
+        Made once, on first use: by a function that takes ``config``, by a child run started
+        without one, by a dispatch.
+        """
+        config = self._current_config
+        if config is None:
+            config = self._current_config = self.child_config()
+        return config
+
+    def activate(self) -> _Activation:
+        """Context manager: this run and its span are current inside it."""
+        return _Activation(self)
 
     # -- transitions -------------------------------------------------------------------
     def chunk(self, chunk: Any) -> None:
@@ -343,29 +362,24 @@ class Run:
         return kwargs
 
 
-def _event_target(
-    name: Any, config: RunnableConfig | None
-) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
+_EventTarget = tuple[Run, list[Sink], list[Any], dict[str, Any]]
+
+
+def _event_target(name: Any, config: RunnableConfig | None) -> _EventTarget:
     if not isinstance(name, str):
         raise TypeError(f"custom event name must be a str, got {type(name).__name__}: {name!r}")
     if config is None:
-        # Within one run every dispatch resolves the same current config: resolve it once.
-        current = var_child_config.get()
-        scope = None if current is None else current.get("callbacks")
-        if type(scope) is Scope:
-            cached = scope.event_target
-            if cached is not None and cached[0] is current:
-                hit: tuple[Run, list[Sink], list[Any], dict[str, Any]] = cached[1]
-                return hit
-            target = _resolve_event_target(ensure_config(None))
-            scope.event_target = (current, target)
+        # Every dispatch from one run's code reaches the same target: resolve it once.
+        current = var_current_run.get()
+        if isinstance(current, Run):
+            target = current.event_target
+            if target is None:
+                target = current.event_target = _resolve_event_target(current.current_config())
             return target
     return _resolve_event_target(ensure_config(config))
 
 
-def _resolve_event_target(
-    config: RunnableConfig,
-) -> tuple[Run, list[Sink], list[Any], dict[str, Any]]:
+def _resolve_event_target(config: RunnableConfig) -> _EventTarget:
     parent, handlers, tags, _, metadata = resolve(config)
     if parent is None:
         raise RuntimeError(_NO_PARENT_MESSAGE)

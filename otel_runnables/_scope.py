@@ -28,7 +28,7 @@ Callbacks = Union[list[BaseCallbackHandler], "Scope", None]
 class Scope:
     """What a child run inherits from its parent: the parent, handlers, tags and metadata."""
 
-    __slots__ = ("event_target", "handlers", "local_tag", "metadata", "parent", "tags")
+    __slots__ = ("handlers", "local_tag", "metadata", "parent", "tags")
 
     def __init__(
         self,
@@ -43,7 +43,6 @@ class Scope:
         self.tags = tags
         self.metadata = metadata
         self.local_tag = local_tag
-        self.event_target: tuple[Any, Any] | None = None  # cache of _event_target
 
     @property
     def parent_run_id(self) -> uuid.UUID | None:

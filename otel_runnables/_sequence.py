@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from ._base import Input, Output, Runnable, StreamingRunnable, coerce_to_runnable
-from ._config import RunnableConfig, get_config_list, hop, patch_config
+from ._config import RunnableConfig, get_config_list, hop
 from ._run import Run
 
 __all__ = ["RunnableSequence"]
@@ -64,18 +64,18 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         return RunnableSequence(coerce_to_runnable(other, "|"), *self.steps, name=self.name)
 
     @staticmethod
-    def _step_config(run: Run, config: RunnableConfig, index: int) -> RunnableConfig:
-        return patch_config(config, callbacks=run.child(f"seq:step:{index + 1}"))
+    def _step_config(run: Run, index: int) -> RunnableConfig:
+        return run.child_config(f"seq:step:{index + 1}")
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
         for index, step in enumerate(self.steps):
-            input = step.invoke(input, self._step_config(run, config, index))
+            input = step.invoke(input, self._step_config(run, index))
         return input
 
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
         for index, step in enumerate(self.steps):
-            input = await hop(step.ainvoke, input, self._step_config(run, config, index))
+            input = await hop(step.ainvoke, input, self._step_config(run, index))
         return input
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
@@ -111,7 +111,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
                     break
                 outputs = step.batch(
                     [values[i] for i in alive],
-                    [self._step_config(runs[i], configs[i], index) for i in alive],
+                    [self._step_config(runs[i], index) for i in alive],
                     return_exceptions=return_exceptions,
                 )
                 for i, output in zip(alive, outputs, strict=True):
@@ -154,7 +154,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
                     break
                 outputs = await step.abatch(
                     [values[i] for i in alive],
-                    [self._step_config(runs[i], configs[i], index) for i in alive],
+                    [self._step_config(runs[i], index) for i in alive],
                     return_exceptions=return_exceptions,
                 )
                 for i, output in zip(alive, outputs, strict=True):
@@ -178,7 +178,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         stages: list[Iterator[Any]] = []
         pipeline: Iterator[Any] = inputs
         for index, step in enumerate(self.steps):
-            pipeline = step.transform(pipeline, self._step_config(run, config, index))
+            pipeline = step.transform(pipeline, self._step_config(run, index))
             stages.append(pipeline)
         try:
             yield from pipeline
@@ -194,7 +194,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         stages: list[AsyncIterator[Any]] = []
         pipeline: AsyncIterator[Any] = inputs
         for index, step in enumerate(self.steps):
-            pipeline = step.atransform(pipeline, self._step_config(run, config, index))
+            pipeline = step.atransform(pipeline, self._step_config(run, index))
             stages.append(pipeline)
         try:
             async for chunk in pipeline:
