@@ -107,10 +107,11 @@ class EventStreamSink(Sink):
         self._loop = loop
         self._thread = threading.get_ident()
         self._filter = event_filter
-        self._parents: dict[uuid.UUID, uuid.UUID | None] = {}
-        self._infos: dict[uuid.UUID, dict[str, Any]] = {}
+        # Runs are known by the text of their id, which is what the events carry.
+        self._parents: dict[str, str | None] = {}
+        self._infos: dict[str, dict[str, Any]] = {}
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.root_id: uuid.UUID | None = None
+        self.root_id: str | None = None
 
     def _put(self, item: Any) -> None:
         if threading.get_ident() == self._thread:
@@ -126,17 +127,18 @@ class EventStreamSink(Sink):
         """Tell the consumer that no more events will come."""
         self._put(_DONE)
 
-    def _parent_ids(self, run_id: uuid.UUID) -> list[str]:
+    def _parent_ids(self, run_id: str) -> list[str]:
         ids: list[str] = []
         parent = self._parents.get(run_id)
         while parent is not None and len(ids) <= len(self._parents):
-            ids.append(str(parent))
+            ids.append(parent)
             parent = self._parents.get(parent)
         ids.reverse()
         return ids
 
     def on_start(self, run: Run) -> None:
-        self._parents[run.run_id] = run.parent_run_id
+        run_id = run.run_id_text
+        self._parents[run_id] = None if run.parent is None else run.parent.run_id_text
         info = {
             "name": run.name,
             "tags": list(run.tags),
@@ -148,32 +150,33 @@ class EventStreamSink(Sink):
         if not (type(inputs) is dict and inputs == {"input": ""}):
             data["input"] = inputs
             info["inputs"] = inputs
-        self._infos[run.run_id] = info
+        self._infos[run_id] = info
         self._send(
             {
                 "event": f"on_{run.run_type}_start",
                 "data": data,
                 "name": info["name"],
                 "tags": info["tags"],
-                "run_id": str(run.run_id),
+                "run_id": run_id,
                 "metadata": info["metadata"],
-                "parent_ids": self._parent_ids(run.run_id),
+                "parent_ids": self._parent_ids(run_id),
             },
             run.run_type,
         )
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
-        if run.run_id != self.root_id:  # the root's chunks are tapped where they come out
-            self.stream_chunk(run.run_id, chunk)
+        run_id = run.run_id_text
+        if run_id != self.root_id:  # the root's chunks are tapped where they come out
+            self.stream_chunk(run_id, chunk)
 
-    def stream_event(self, run_id: uuid.UUID) -> tuple[str, dict[str, Any]] | None:
+    def stream_event(self, run_id: str) -> tuple[str, dict[str, Any]] | None:
         """(run type, stream event fields) of a run that has not ended yet, else None."""
         info = self._infos.get(run_id)
         if info is None:
             return None
         fields = {
             "event": f"on_{info['run_type']}_stream",
-            "run_id": str(run_id),
+            "run_id": run_id,
             "name": info["name"],
             "tags": info["tags"],
             "metadata": info["metadata"],
@@ -182,7 +185,7 @@ class EventStreamSink(Sink):
 
     def stream_chunk(
         self,
-        run_id: uuid.UUID,
+        run_id: str,
         chunk: Any,
         template: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
@@ -194,7 +197,8 @@ class EventStreamSink(Sink):
             self._send(event, run_type)
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
-        info = self._infos.pop(run.run_id, None)
+        run_id = run.run_id_text
+        info = self._infos.pop(run_id, None)
         if info is None:
             return
         try:
@@ -206,31 +210,32 @@ class EventStreamSink(Sink):
             {
                 "event": f"on_{run.run_type}_end",
                 "data": {"output": outputs, "input": inputs},
-                "run_id": str(run.run_id),
+                "run_id": run_id,
                 "name": info["name"],
                 "tags": info["tags"],
                 "metadata": info["metadata"],
-                "parent_ids": self._parent_ids(run.run_id),
+                "parent_ids": self._parent_ids(run_id),
             },
             run.run_type,
         )
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         # v2 has no error event: the exception propagates out of astream_events instead.
-        self._infos.pop(run.run_id, None)
+        self._infos.pop(run.run_id_text, None)
 
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
     ) -> None:
+        run_id = run.run_id_text
         self._send(
             {
                 "event": "on_custom_event",
-                "run_id": str(run.run_id),
+                "run_id": run_id,
                 "name": name,
                 "tags": list(tags),
                 "metadata": dict(metadata),
                 "data": data,
-                "parent_ids": self._parent_ids(run.run_id),
+                "parent_ids": self._parent_ids(run_id),
             },
             name,
         )
@@ -278,7 +283,7 @@ async def _stream(
     sink = EventStreamSink(asyncio.get_running_loop(), event_filter)
     config.setdefault("run_id", uuid.uuid4())
     root_id = config["run_id"]
-    sink.root_id = root_id if isinstance(root_id, uuid.UUID) else uuid.UUID(str(root_id))
+    sink.root_id = str(root_id if isinstance(root_id, uuid.UUID) else uuid.UUID(str(root_id)))
     callbacks = config.get("callbacks")
     if callbacks is None:
         config["callbacks"] = [sink]  # type: ignore[list-item]

@@ -193,12 +193,12 @@ class SpanSink(Sink):
         limit = options.value_length_limit
         run_type = run.run_type
         out: dict[str, Any] = {
-            attrs.RUN_ID: str(run.run_id),
+            attrs.RUN_ID: run.run_id_text,
             attrs.RUN_TYPE: run_type,
             attrs.OPENINFERENCE_SPAN_KIND: attrs.SPAN_KIND_BY_RUN_TYPE.get(run_type, "CHAIN"),
         }
         if run.parent is not None:
-            out[attrs.PARENT_RUN_ID] = str(run.parent.run_id)
+            out[attrs.PARENT_RUN_ID] = run.parent.run_id_text
         if run.tags:
             out[attrs.TAGS] = [attrs.truncate(str(tag), limit) for tag in run.tags]
         if run.metadata:

@@ -27,7 +27,7 @@ from opentelemetry import context as otel_context
 from . import _otel
 from ._callbacks import acall_handlers, call_handlers
 from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_current_run
-from ._ids import new_run_id
+from ._ids import id_text, new_id_bits, uuid_from_bits
 from ._scope import Scope, resolve
 from ._sink import Sink
 
@@ -46,10 +46,13 @@ _NO_PARENT_MESSAGE = (
 _MISSING: Any = object()
 
 
+_SPAN_ONLY: list[Sink] = [_otel.SPAN_SINK]  # shared by every run without other sinks; never mutated
+
+
 def _split(handlers: list[Any]) -> tuple[list[Sink], list[Any]]:
-    sinks: list[Sink] = [_otel.SPAN_SINK]
     if not handlers:
-        return sinks, handlers
+        return _SPAN_ONLY, handlers
+    sinks: list[Sink] = [_otel.SPAN_SINK]
     callbacks: list[Any] = []
     for handler in handlers:
         (sinks if isinstance(handler, Sink) else callbacks).append(handler)
@@ -62,26 +65,6 @@ def _each_sink(sinks: list[Sink], hook: str, *args: Any) -> None:
             getattr(sink, hook)(*args)
         except Exception:
             logger.exception("otel_runnables sink %s.%s failed", type(sink).__name__, hook)
-
-
-def _notify(
-    sinks: list[Sink],
-    handlers: list[Any],
-    sink_hook: str,
-    sink_args: tuple[Any, ...],
-    hook: str,
-    ignore: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any] | Callable[[], dict[str, Any]],
-) -> None:
-    """One bus transition from sync code: sinks first, then handlers, in order.
-
-    ``kwargs`` may be a function building the handlers' keyword arguments: it is called only
-    when there are handlers.
-    """
-    _each_sink(sinks, sink_hook, *sink_args)
-    if handlers:
-        call_handlers(handlers, hook, ignore, args, kwargs() if callable(kwargs) else kwargs)
 
 
 async def _anotify(
@@ -156,6 +139,9 @@ class Run:
 
     __slots__ = (
         "_current_config",
+        "_id_bits",
+        "_id_text",
+        "_run_id",
         "cancelled",
         "chunks",
         "config",
@@ -168,7 +154,6 @@ class Run:
         "name",
         "otel_context",
         "parent",
-        "run_id",
         "run_type",
         "sinks",
         "span",
@@ -182,10 +167,14 @@ class Run:
         parent, handlers, tags, inheritable, metadata = resolve(config)
         run_id = config.get("run_id")
         if run_id is None:
-            run_id = new_run_id()
-        elif not isinstance(run_id, uuid.UUID):
-            run_id = uuid.UUID(str(run_id))
-        self.run_id: uuid.UUID = run_id
+            self._run_id: uuid.UUID | None = None
+            self._id_bits = new_id_bits()
+        else:
+            if not isinstance(run_id, uuid.UUID):
+                run_id = uuid.UUID(str(run_id))
+            self._run_id = run_id
+            self._id_bits = run_id.int
+        self._id_text: str | None = None
         self.config = config
         self._current_config: RunnableConfig | None = None
         self.event_target: _EventTarget | None = None  # what dispatches from its code reach
@@ -209,20 +198,19 @@ class Run:
     def start(cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain") -> Run:
         """Create a run and announce it to every sink (sync handlers)."""
         run = cls(config, name, inputs, run_type)
-        try:
-            _notify(
-                run.sinks,
-                run.handlers,
-                "on_start",
-                (run,),
-                "on_chain_start",
-                "ignore_chain",
-                (None, inputs),
-                run._start_kwargs,
-            )
-        except BaseException as exc:  # a raise_error handler: the run ends here
-            _each_sink(run.sinks, "on_error", run, exc, inputs)
-            raise
+        _each_sink(run.sinks, "on_start", run)
+        if run.handlers:
+            try:
+                call_handlers(
+                    run.handlers,
+                    "on_chain_start",
+                    "ignore_chain",
+                    (None, inputs),
+                    run._start_kwargs(),
+                )
+            except BaseException as exc:  # a raise_error handler: the run ends here
+                _each_sink(run.sinks, "on_error", run, exc, inputs)
+                raise
         return run
 
     @classmethod
@@ -258,6 +246,22 @@ class Run:
         kwargs = self._handler_kwargs()
         kwargs.update(metadata=self.metadata, run_type=None, name=self.name)
         return kwargs
+
+    @property
+    def run_id(self) -> uuid.UUID:
+        """This run's id (what handlers receive as ``run_id``)."""
+        run_id = self._run_id
+        if run_id is None:
+            run_id = self._run_id = uuid_from_bits(self._id_bits)
+        return run_id
+
+    @property
+    def run_id_text(self) -> str:
+        """``str(self.run_id)``, made once (spans and event streams carry the text)."""
+        text = self._id_text
+        if text is None:
+            text = self._id_text = id_text(self._id_bits)
+        return text
 
     @property
     def parent_run_id(self) -> uuid.UUID | None:
@@ -302,16 +306,10 @@ class Run:
 
     def end(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs``."""
-        _notify(
-            self.sinks,
-            self.handlers,
-            "on_end",
-            (self, outputs, self._final_inputs(inputs)),
-            "on_chain_end",
-            "ignore_chain",
-            (outputs,),
-            lambda: self._end_kwargs(inputs),
-        )
+        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
+        if self.handlers:
+            kwargs = self._end_kwargs(inputs)
+            call_handlers(self.handlers, "on_chain_end", "ignore_chain", (outputs,), kwargs)
 
     async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs`` (async handlers awaited)."""
@@ -328,16 +326,10 @@ class Run:
 
     def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error``."""
-        _notify(
-            self.sinks,
-            self.handlers,
-            "on_error",
-            (self, error, self._final_inputs(inputs)),
-            "on_chain_error",
-            "ignore_chain",
-            (error,),
-            lambda: self._end_kwargs(inputs),
-        )
+        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
+        if self.handlers:
+            kwargs = self._end_kwargs(inputs)
+            call_handlers(self.handlers, "on_chain_error", "ignore_chain", (error,), kwargs)
 
     async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error`` (async handlers awaited)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import subprocess
 import sys
 import uuid
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,30 @@ def test_explicit_run_id_is_kept() -> None:
     RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
     assert handler.ids == [given]
     assert sys.modules["otel_runnables._ids"].new_run_id().version == 4
+
+
+def test_id_text_and_uuid_agree_with_the_uuid_module() -> None:
+    from otel_runnables._ids import id_text, new_id_bits, uuid_from_bits
+
+    for bits in [new_id_bits() for _ in range(2000)] + [0, (1 << 128) - 1]:
+        reference = uuid.UUID(int=bits)
+        assert uuid_from_bits(bits) == reference
+        assert id_text(bits) == str(reference)
+
+
+def test_span_handler_and_event_stream_carry_the_same_run_id(otel_spans: Any) -> None:
+    from otel_runnables import _attributes as attrs
+
+    handler = Ids()
+    given = uuid.uuid4()
+    RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
+    RunnableLambda(lambda x: x).invoke(2, {"callbacks": [handler]})
+    spans = otel_spans.spans()
+    assert [s.attributes[attrs.RUN_ID] for s in spans] == [str(i) for i in handler.ids]
+    assert handler.ids[0] == given
+
+    async def stream() -> list[str]:
+        step = RunnableLambda(lambda x: x)
+        return [e["run_id"] async for e in step.astream_events(1, {"run_id": given})]
+
+    assert set(asyncio.run(stream())) == {str(given)}
