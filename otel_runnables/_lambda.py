@@ -72,6 +72,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
             if func_name and func_name != "<lambda>":
                 self.name = func_name
         self._func_is_generator = inspect.isgeneratorfunction(func)
+        self._afunc_is_generator = inspect.isasyncgenfunction(getattr(self, "afunc", None))
         self._func_takes_config = accepts_config(func)
         self._afunc_takes_config = accepts_config(afunc) if afunc else self._func_takes_config
 
@@ -115,7 +116,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
     async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
         if not hasattr(self, "afunc"):
             output = await run_in_executor(self._sync_output, input, run)
-        elif inspect.isasyncgenfunction(self.afunc):
+        elif self._afunc_is_generator:
             total = Accumulator(sticky=False)
             async with aclosing_iter(self._call_afunc(input, run)) as stream:
                 async for chunk in stream:
@@ -147,7 +148,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         for chunk in chunks:
             total_input.add(chunk)
         final = total_input.value
-        if inspect.isgeneratorfunction(self.func):
+        if self._func_is_generator:
             output = None
             total = Accumulator(sticky=False)
             for chunk in self._call_func(final, run):
@@ -158,7 +159,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
             output = self._call_func(final, run)
         if isinstance(output, Runnable):
             yield from output.stream(final, self._check_recursion(run, final))
-        elif not inspect.isgeneratorfunction(self.func):
+        elif not self._func_is_generator:
             yield output
 
     async def _atransform(
@@ -170,12 +171,12 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         final = total_input.value
         streamed = False
         if not hasattr(self, "afunc"):
-            if inspect.isgeneratorfunction(self.func):
+            if self._func_is_generator:
                 raise TypeError(
                     "Cannot stream from a generator function asynchronously.Use .stream() instead."
                 )
             output = await run_in_executor(self._call_func, final, run)
-        elif inspect.isasyncgenfunction(self.afunc):
+        elif self._afunc_is_generator:
             streamed = True
             total = Accumulator(sticky=False)
             async with aclosing_iter(self._call_afunc(final, run)) as stream:

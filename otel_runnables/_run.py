@@ -152,6 +152,7 @@ class Run:
         "inputs",
         "metadata",
         "name",
+        "observed",
         "otel_context",
         "parent",
         "run_type",
@@ -185,6 +186,9 @@ class Run:
         self.inheritable_tags = inheritable
         self.metadata = metadata
         self.inputs = inputs
+        # Seen by handlers or an event stream (else only by the span sink, and the async
+        # transitions have no scheduling point to keep: they run synchronously).
+        self.observed = bool(handlers)
         self.sinks, self.handlers = _split(handlers)
         self.span: Any = None
         self.otel_context: Any = None
@@ -219,6 +223,9 @@ class Run:
     ) -> Run:
         """Create a run and announce it to every sink (async handlers awaited)."""
         run = cls(config, name, inputs, run_type)
+        if not run.observed:
+            _each_sink(run.sinks, "on_start", run)
+            return run
         try:
             await _anotify(
                 run.sinks,
@@ -313,6 +320,9 @@ class Run:
 
     async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs`` (async handlers awaited)."""
+        if not self.observed:
+            self.end(outputs, inputs)
+            return
         await _anotify(
             self.sinks,
             self.handlers,
@@ -333,6 +343,9 @@ class Run:
 
     async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error`` (async handlers awaited)."""
+        if not self.observed:
+            self.error(error, inputs)
+            return
         await _anotify(
             self.sinks,
             self.handlers,
