@@ -164,7 +164,8 @@ def value_and_mime(value: Any, limit: int) -> tuple[str, str]:
     if kind is str:
         return (value if len(value) <= limit else truncate(value, limit)), _TEXT
     if kind is int:
-        return truncate(str(value), limit), _JSON
+        text = str(value)
+        return (text if len(text) <= limit else truncate(text, limit)), _JSON
     if value is None:
         return "null", _JSON
     if kind is bool:

@@ -160,9 +160,7 @@ class SpanSink(Sink):
 
     def on_start(self, run: Run) -> None:
         parent = run.parent
-        context = None
-        if parent is not None and parent.otel_context is not None:
-            context = parent.otel_context
+        context = None if parent is None else parent.otel_context
         # Attributes go into start_span (one copy into the span) when spans are being
         # recorded, which the previous span tells; otherwise they are set only if needed.
         attributes = None
@@ -229,15 +227,19 @@ class SpanSink(Sink):
         else:
             span.add_event(name, attrs.event_attributes(data, options.value_length_limit))
 
-    def _finish(self, span: Any, run: Run, inputs: Any) -> None:
+    def _end_attributes(self, run: Run, inputs: Any) -> dict[str, Any]:
+        """Attributes known only at the end: stream figures, a streamed run's input."""
+        out: dict[str, Any] = {}
+        if run.cancelled:
+            out[attrs.CANCELLED] = True
         if run.chunks:
-            span.set_attribute(attrs.STREAM_CHUNKS, run.chunks)
-            span.set_attribute(
-                attrs.STREAM_FIRST_CHUNK_MS, (run.first_chunk_ns - run.start_ns) / 1e6
-            )
+            out[attrs.STREAM_CHUNKS] = run.chunks
+            out[attrs.STREAM_FIRST_CHUNK_MS] = (run.first_chunk_ns - run.start_ns) / 1e6
         if not self.options.hide_io and inputs is not run.inputs and _is_placeholder(run.inputs):
-            value, mime = attrs.value_and_mime(inputs, self.options.value_length_limit)
-            span.set_attributes({attrs.INPUT_VALUE: value, attrs.INPUT_MIME_TYPE: mime})
+            out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
+                inputs, self.options.value_length_limit
+            )
+        return out
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span
@@ -245,12 +247,13 @@ class SpanSink(Sink):
             return
         try:
             if span.is_recording():
-                if run.cancelled:
-                    span.set_attribute(attrs.CANCELLED, True)
-                self._finish(span, run, inputs)
+                out = self._end_attributes(run, inputs)
                 if not self.options.hide_io:
-                    value, mime = attrs.value_and_mime(outputs, self.options.value_length_limit)
-                    span.set_attributes({attrs.OUTPUT_VALUE: value, attrs.OUTPUT_MIME_TYPE: mime})
+                    out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = attrs.value_and_mime(
+                        outputs, self.options.value_length_limit
+                    )
+                if out:
+                    span.set_attributes(out)
         finally:
             span.end()
 
@@ -260,17 +263,19 @@ class SpanSink(Sink):
             return
         try:
             if span.is_recording():
+                out = self._end_attributes(run, inputs)
                 if isinstance(error, _CANCELLATIONS):
-                    span.set_attribute(attrs.CANCELLED, True)
+                    out[attrs.CANCELLED] = True
+                    span.set_attributes(out)
                 else:
                     limit = self.options.value_length_limit
                     kind = type(error).__name__
                     message = attrs.truncate(f"{kind}: {attrs.safe_str(error)}", limit)
-                    span.set_attribute(attrs.ERROR_TYPE, type(error).__qualname__)
+                    out[attrs.ERROR_TYPE] = type(error).__qualname__
+                    span.set_attributes(out)
                     span.set_status(Status(StatusCode.ERROR, message))
                     with contextlib.suppress(Exception):  # an exception whose __str__ raises
                         span.record_exception(error)
-                self._finish(span, run, inputs)
         finally:
             span.end()
 
