@@ -135,9 +135,9 @@ def safe_str(value: Any) -> str:
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
+    if isinstance(value, (bytes, bytearray)):
         return value.decode("utf-8", "backslashreplace")
-    if isinstance(value, set | frozenset | tuple):
+    if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     for attr in ("model_dump", "dict", "to_dict"):
         method = getattr(value, attr, None)
@@ -182,7 +182,7 @@ _INFINITIES = (math.inf, -math.inf)
 
 def _scalar(value: Any, limit: int) -> Any:
     """A valid attribute value for one leaf."""
-    if isinstance(value, bool | int):
+    if isinstance(value, (bool, int)):
         if isinstance(value, bool) or _INT_MIN <= value <= _INT_MAX:
             return value
         return str(value)
@@ -190,7 +190,7 @@ def _scalar(value: Any, limit: int) -> Any:
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
         return truncate(value, limit)
-    if isinstance(value, list | tuple) and value:
+    if isinstance(value, (list, tuple)) and value:
         first = type(value[0])
         if first in (str, bool, int, float) and all(type(v) is first for v in value):
             if first is str:

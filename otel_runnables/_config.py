@@ -86,21 +86,23 @@ var_current_run: contextvars.ContextVar[CurrentRun | None] = contextvars.Context
 
 
 def _check(config: dict[str, Any]) -> None:
-    tags = config.get("tags")
-    if tags is not None and (
-        not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags)
-    ):
-        raise TypeError(f"config['tags'] must be a list of str, got {tags!r}")
-    for key in ("metadata", "configurable"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, dict):
-            raise TypeError(f"config[{key!r}] must be a dict, got {type(value).__name__}")
-    limit = config.get("max_concurrency")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise TypeError(f"config['max_concurrency'] must be a positive int or None, got {limit!r}")
-    limit = config.get("recursion_limit")
-    if limit is not None and not isinstance(limit, int):
-        raise TypeError(f"config['recursion_limit'] must be an int, got {limit!r}")
+    """Raise ``TypeError`` naming the first known key whose value has the wrong type."""
+    for key, value in config.items():
+        if value is None:
+            continue
+        if key == "tags":
+            if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+                raise TypeError(f"config['tags'] must be a list of str, got {value!r}")
+        elif key == "metadata" or key == "configurable":
+            if not isinstance(value, dict):
+                raise TypeError(f"config[{key!r}] must be a dict, got {type(value).__name__}")
+        elif key == "max_concurrency":
+            if not isinstance(value, int) or value < 1:
+                raise TypeError(
+                    f"config['max_concurrency'] must be a positive int or None, got {value!r}"
+                )
+        elif key == "recursion_limit" and not isinstance(value, int):
+            raise TypeError(f"config['recursion_limit'] must be an int, got {value!r}")
 
 
 def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
@@ -123,7 +125,7 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
             "recursion_limit": DEFAULT_RECURSION_LIMIT,
             "configurable": {},
         }
-        for key, value in cast(dict[str, Any], inherited).items():
+        for key, value in cast("dict[str, Any]", inherited).items():
             if value is not None:
                 out[key] = value.copy() if key in _COPIED_KEYS else value
     else:
@@ -137,8 +139,8 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
     if config is not None:
         if type(config) is not dict and not isinstance(config, dict):
             raise TypeError(f"config must be a dict (RunnableConfig), got {type(config).__name__}")
-        items = cast(dict[str, Any], config)
-        if not _is_internal(items):
+        items = cast("dict[str, Any]", config)
+        if items and type(items.get("callbacks")) is not Scope:  # not a config made for a child
             _check(items)
         extra = None
         for key, value in items.items():
@@ -161,11 +163,6 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
             if isinstance(value, str) and key not in out["metadata"]:
                 out["metadata"][key] = value
     return cast(RunnableConfig, out)
-
-
-def _is_internal(config: dict[str, Any]) -> bool:
-    """A config the runtime made for a child run (already validated), not a user's."""
-    return type(config.get("callbacks")) is Scope
 
 
 def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
@@ -215,7 +212,7 @@ def patch_config(
         >>> patch_config({"run_name": "x"}, callbacks=None)
         {'callbacks': None}
     """
-    out = cast(dict[str, Any], ensure_config(config) if config is None else dict(config))
+    out = cast("dict[str, Any]", ensure_config(config) if config is None else dict(config))
     if callbacks is not _UNSET:
         out["callbacks"] = callbacks
         out.pop("run_name", None)

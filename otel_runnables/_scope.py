@@ -89,9 +89,9 @@ def resolve(
         inheritable, metadata = callbacks.tags, dict(callbacks.metadata)
         local = callbacks.local_tag
         tags = inheritable if local is None else _add_tags(inheritable, (local,))
-    elif isinstance(callbacks, list | tuple):
+    elif isinstance(callbacks, (list, tuple)):
         for handler in callbacks:
-            if not isinstance(handler, BaseCallbackHandler | Sink):
+            if not isinstance(handler, (BaseCallbackHandler, Sink)):
                 raise TypeError(
                     "config['callbacks'] must hold BaseCallbackHandler instances,"
                     f" got {type(handler).__name__}"
