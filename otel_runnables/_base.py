@@ -295,7 +295,7 @@ class Runnable(Generic[Input, Output]):
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input, run_type)
         try:
-            with run.activate():
+            with run:
                 output = func(input, run, config, **kwargs)
         except BaseException as exc:
             run.error(exc)
@@ -315,7 +315,7 @@ class Runnable(Generic[Input, Output]):
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), input, run_type)
         try:
-            with run.activate():
+            with run:
                 output = await hop(func, input, run, config, **kwargs)
         except BaseException as exc:
             await run.aerror(exc)
@@ -347,14 +347,13 @@ class Runnable(Generic[Input, Output]):
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), {"input": ""}, run_type)
-        activation = run.activate()
         iterator = None
         finished = False
         try:
-            with activation:
+            with run:
                 iterator = transformer(for_transform, run, config, **kwargs)
             while True:
-                with activation:
+                with run:
                     try:
                         chunk = next(iterator)
                     except StopIteration:
@@ -376,7 +375,7 @@ class Runnable(Generic[Input, Output]):
             raise
         finally:
             if iterator is not None and hasattr(iterator, "close"):
-                with activation:
+                with run:
                     iterator.close()
             if not finished and hasattr(inputs, "close"):
                 inputs.close()
@@ -402,14 +401,13 @@ class Runnable(Generic[Input, Output]):
         final_output = Accumulator(sticky=True)
         config = ensure_config(config)
         run = await Run.astart(config, self.get_name(), {"input": ""}, run_type)
-        activation = run.activate()
         iterator = None
         finished = False
         try:
-            with activation:
+            with run:
                 iterator = transformer(for_transform, run, config, **kwargs)
             while True:
-                with activation:
+                with run:
                     try:
                         chunk = await hop(anext, iterator)
                     except StopAsyncIteration:
@@ -431,7 +429,7 @@ class Runnable(Generic[Input, Output]):
             raise
         finally:
             if iterator is not None and hasattr(iterator, "aclose"):
-                with activation:
+                with run:
                     await iterator.aclose()
             if not finished and hasattr(inputs, "aclose"):
                 await inputs.aclose()

@@ -72,7 +72,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and first_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate():
+                with run:
                     output = runnable.invoke(input, child, **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
@@ -101,7 +101,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and first_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate():
+                with run:
                     output = await hop(runnable.ainvoke, input, child, **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
@@ -133,7 +133,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and last_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate():
+                with run:
                     stream = iter(runnable.stream(input, child, **kwargs))
                     chunk = next(stream)
             except self.exceptions_to_handle as exc:
@@ -176,7 +176,7 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
             try:
                 if self.exception_key and last_error is not None:
                     input[self.exception_key] = last_error  # type: ignore[index]
-                with run.activate():
+                with run:
                     stream = runnable.astream(input, child, **kwargs)
                     chunk = await hop(anext, stream)
             except self.exceptions_to_handle as exc:

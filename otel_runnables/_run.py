@@ -109,26 +109,6 @@ async def _anotify(
         await asyncio.sleep(0)
 
 
-class _Activation:
-    """Makes a run and its span current around a synchronous slice of user code."""
-
-    __slots__ = ("otel_token", "run", "token")
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
-    def __enter__(self) -> None:
-        run = self.run
-        self.token = var_current_run.set(run)
-        span_context = run.otel_context
-        self.otel_token = None if span_context is None else otel_context.attach(span_context)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.otel_token is not None:
-            otel_context.detach(self.otel_token)
-        var_current_run.reset(self.token)
-
-
 class Run:
     """One execution of a runnable, from start to end or error.
 
@@ -141,7 +121,9 @@ class Run:
         "_current_config",
         "_id_bits",
         "_id_text",
+        "_otel_token",
         "_run_id",
+        "_token",
         "cancelled",
         "chunks",
         "config",
@@ -299,9 +281,22 @@ class Run:
             config = self._current_config = self.child_config()
         return config
 
-    def activate(self) -> _Activation:
-        """Context manager: this run and its span are current inside it."""
-        return _Activation(self)
+    # -- making the run current -------------------------------------------------------
+    def __enter__(self) -> Run:
+        """Make this run and its span current around one synchronous slice of its code.
+
+        Only the run's own template enters it, one slice at a time (never nested), so the
+        tokens live on the run.
+        """
+        self._token = var_current_run.set(self)
+        span_context = self.otel_context
+        self._otel_token = None if span_context is None else otel_context.attach(span_context)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._otel_token is not None:
+            otel_context.detach(self._otel_token)
+        var_current_run.reset(self._token)
 
     # -- transitions -------------------------------------------------------------------
     def chunk(self, chunk: Any) -> None:
