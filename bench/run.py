@@ -220,6 +220,30 @@ def build_calls(L: Any, config: dict[str, Any]) -> dict[str, Call]:
     }
 
 
+_RAW_OUTPUT = {"output.value": "1", "output.mime_type": "application/json"}
+
+
+def raw_run_span(tracer: Any, context: Any = None) -> Any:
+    """A raw span carrying what a traced run records at its start, set the way a plain
+    instrumentation would: the floor for "recording everything" with the SDK."""
+    return tracer.start_span("step", context=context, attributes={
+        "runnable.run_id": str(uuid.uuid4()), "runnable.run_type": "chain",
+        "openinference.span.kind": "CHAIN", "input.value": "1",
+        "input.mime_type": "application/json"})
+
+
+def raw_runs(tracer: Any, children: int) -> None:
+    """A raw run span with its output attributes, and `children` such spans under it."""
+    root = raw_run_span(tracer)
+    context = trace.set_span_in_context(root)
+    for _ in range(children):
+        span = raw_run_span(tracer, context)
+        span.set_attributes(_RAW_OUTPUT)
+        span.end()
+    root.set_attributes(_RAW_OUTPUT)
+    root.end()
+
+
 def build_raw_calls(provider: Any) -> dict[str, Call]:
     tracer = provider.get_tracer("bench.raw")
 
@@ -231,14 +255,7 @@ def build_raw_calls(provider: Any) -> dict[str, Call]:
             pass
 
     def span_attrs() -> None:
-        # What a traced 1-step run records, set the way a plain instrumentation would: the
-        # floor for "recording everything" with the SDK, whatever the runtime around it.
-        s = tracer.start_span("step", attributes={
-            "runnable.run_id": str(uuid.uuid4()), "runnable.run_type": "chain",
-            "openinference.span.kind": "CHAIN", "input.value": "1",
-            "input.mime_type": "application/json"})
-        s.set_attributes({"output.value": "1", "output.mime_type": "application/json"})
-        s.end()
+        raw_runs(tracer, 0)
 
     def events() -> None:
         s = tracer.start_span("step")
@@ -426,6 +443,20 @@ class Bench:
         return self.rounds
 
 
+def peak_allocation(fn: Callable[[], Any], runs: int) -> float:
+    """Median over `runs` calls of the peak traced allocation during one call (tracing on)."""
+    for _ in range(runs):
+        fn()
+    peaks = []
+    for _ in range(runs):
+        gc.collect()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        peaks.append(tracemalloc.get_traced_memory()[1] - base)
+    return statistics.median(peaks)
+
+
 def measure_memory(v: Variant, growth_runs: int, peak_runs: int) -> dict[str, float]:
     """Peak traced allocation of one run, and what stays allocated after many runs."""
     out: dict[str, float] = {}
@@ -433,17 +464,7 @@ def measure_memory(v: Variant, growth_runs: int, peak_runs: int) -> dict[str, fl
     try:
         tracemalloc.start()
         for op_name in ("invoke1", "invoke3"):
-            fn = v.calls[op_name].fn
-            for _ in range(peak_runs):
-                fn()
-            peaks = []
-            for _ in range(peak_runs):
-                gc.collect()
-                tracemalloc.reset_peak()
-                base = tracemalloc.get_traced_memory()[0]
-                fn()
-                peaks.append(tracemalloc.get_traced_memory()[1] - base)
-            out[f"peak_{op_name}"] = statistics.median(peaks)
+            out[f"peak_{op_name}"] = peak_allocation(v.calls[op_name].fn, peak_runs)
         fn = v.calls["invoke1"].fn
         for _ in range(min(1000, growth_runs)):  # let caches and pools settle first
             fn()
@@ -461,6 +482,17 @@ def measure_memory(v: Variant, growth_runs: int, peak_runs: int) -> dict[str, fl
         tracemalloc.stop()
         v.leave()
     return out
+
+
+def measure_raw_memory(provider: Any, peak_runs: int) -> dict[str, float]:
+    """The SDK's own share: peaks of raw run spans shaped like the 1-step and a|b|c runs."""
+    tracer = provider.get_tracer("bench.raw")
+    tracemalloc.start()
+    try:
+        return {"peak_invoke1": peak_allocation(lambda: raw_runs(tracer, 0), peak_runs),
+                "peak_invoke3": peak_allocation(lambda: raw_runs(tracer, 3), peak_runs)}
+    finally:
+        tracemalloc.stop()
 
 
 # --------------------------------------------------------------------------------------
@@ -609,7 +641,8 @@ TARGETS = [  # (label, derived key, comparison, bound, variant it applies to)
 
 
 def print_targets(derived: dict[str, dict[str, float | None]],
-                  memory: dict[str, dict[str, float]], growth_runs: int) -> list[dict[str, Any]]:
+                  memory: dict[str, dict[str, float]], growth_runs: int,
+                  raw_memory: dict[str, float]) -> list[dict[str, Any]]:
     peers = [k for k in ("lc", "lc+OI", "lc+OLLM") if k in derived]
     head = f"{'target (issue 6)':<40}{'variant':>10}{'value':>9}{'ok':>5}" + "".join(
         f"{k:>10}" for k in peers)
@@ -636,6 +669,12 @@ def print_targets(derived: dict[str, dict[str, float | None]],
                 print(f"{label:<40}{vkey:>10}{value:>8.1f}{unit}{'yes' if ok else 'NO':>5}"
                       + "".join(f"{memory[k][metric] / scale:>9.1f}{unit}" for k in peers))
                 out.append({"target": label, "variant": vkey, "value": value, "ok": ok})
+    if raw_memory and "lc" in memory:
+        one, abc = raw_memory["peak_invoke1"] / 1024, raw_memory["peak_invoke3"] / 1024
+        lc_abc = memory["lc"]["peak_invoke3"] / 1024
+        print(f"raw floor memory: a span with a run's attributes {one:.1f}K, four shaped as"
+              f" a|b|c {abc:.1f}K: {lc_abc - abc:.1f}K of untraced lc's {lc_abc:.1f}K left for"
+              " the runtime of a traced a|b|c")
     return out
 
 
@@ -729,16 +768,21 @@ def main() -> int:
     finally:
         loop.close()
     memory: dict[str, dict[str, float]] = {}
+    raw_memory: dict[str, float] = {}
     if not args.no_memory:
         for v in variants:
             if "invoke1" in v.calls:
                 progress(f"memory {v.key}")
                 memory[v.key] = measure_memory(v, growth_runs, 5 if args.quick else 15)
+        raw_sink = variants[-1].sink
+        assert raw_sink is not None and variants[-1].key == "raw"
+        raw_memory = measure_raw_memory(raw_sink.provider, 5 if args.quick else 15)
+        raw_sink.take()
     rows, errors, warnings, notes = verify(variants)
     derived = report(variants, memory)
     if memory:
         print(f"(growth: {growth_runs} invokes of 1 step, after gc, exporters drained)")
-    targets = print_targets(derived, memory, growth_runs)
+    targets = print_targets(derived, memory, growth_runs, raw_memory)
     print("\n" + "\n".join(rows))
     problems += notes
     for msg in problems:
@@ -756,7 +800,8 @@ def main() -> int:
                 "variants": {v.key: {"title": v.title, "samples_s": v.samples,
                                      "median_s": {op: median(v, op) for op in v.samples},
                                      "counts": v.counts} for v in variants},
-                "derived": derived, "memory": memory, "targets": targets,
+                "derived": derived, "memory": memory, "raw_memory": raw_memory,
+                "targets": targets,
                 "notes": problems, "warnings": warnings, "errors": errors,
             }, f, indent=1)
     return 1 if errors else 0
