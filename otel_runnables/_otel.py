@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from . import _attributes as attrs
 from ._sink import Sink
@@ -168,12 +168,8 @@ class SpanSink(Sink):
             if parent is None:
                 self.options.refresh()
             attributes = self._start_attributes(run)
-        span = self.tracer.start_span(
-            run.name,
-            context=context,
-            kind=SpanKind.INTERNAL,
-            attributes=attributes,
-            start_time=run.start_ns,
+        span = self.tracer.start_span(  # kind: INTERNAL, the default
+            run.name, context=context, attributes=attributes, start_time=run.start_ns
         )
         run.span = span
         recording = span.is_recording()
