@@ -1,0 +1,133 @@
+"""Instructions per call, counted by valgrind (callgrind): the noise-free view of bench/run.py.
+
+Wall times on a shared 2-core machine swing by several percent between runs; instruction counts
+do not (they repeat to within about 1%). Each case runs in its own interpreter under callgrind,
+once with 0 and once with N calls after the same warm-up; the difference divided by N is what
+one call costs. Instructions are not time (allocation and cache behaviour differ between
+code), but their ratios move with the code, not with the machine's load.
+
+    python bench/instructions.py            # needs valgrind; about 2 minutes on 2 cores
+
+Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
+    raw      a raw span carrying a traced run's attributes (its floor with the SDK)
+    minimal  a traced run written by hand: run id, attributes, span and run made current
+             around the function, output attributes (what any runtime must do at least)
+    invoke   otel_runnables, 1-step invoke
+    nosdk    otel_runnables, 1-step invoke, no SDK (the API's no-op tracer)
+    lc       langchain-core, 1-step invoke, untraced
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import re
+import shutil
+import subprocess
+import sys
+
+CASES = ("raw", "minimal", "invoke", "nosdk", "lc")
+
+_CHILD = r"""
+import contextvars, sys, time, uuid
+from opentelemetry import context as otel_context, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+class Drop(SpanExporter):
+    def export(self, spans):
+        return SpanExportResult.SUCCESS
+
+provider = TracerProvider()
+provider.add_span_processor(BatchSpanProcessor(Drop(), schedule_delay_millis=600_000))
+tracer = provider.get_tracer("bench.instructions")
+case, n = sys.argv[1], int(sys.argv[2])
+step = lambda x: x + 1
+current = contextvars.ContextVar("current", default=None)
+
+def raw():
+    span = tracer.start_span("step", attributes={
+        "runnable.run_id": str(uuid.uuid4()), "runnable.run_type": "chain",
+        "openinference.span.kind": "CHAIN", "input.value": "1",
+        "input.mime_type": "application/json"})
+    span.set_attributes({"output.value": "2", "output.mime_type": "application/json"})
+    span.end()
+
+def minimal(x=1):
+    run_id = str(uuid.uuid4())
+    span = tracer.start_span("step", attributes={
+        "runnable.run_id": run_id, "runnable.run_type": "chain",
+        "openinference.span.kind": "CHAIN", "input.value": str(x),
+        "input.mime_type": "application/json"}, start_time=time.time_ns())
+    token, otel_token = current.set(run_id), otel_context.attach(trace.set_span_in_context(span))
+    try:
+        out = step(x)
+    finally:
+        otel_context.detach(otel_token)
+        current.reset(token)
+    span.set_attributes({"output.value": str(out), "output.mime_type": "application/json"})
+    span.end()
+
+if case in ("invoke", "nosdk"):
+    import otel_runnables
+    from otel_runnables.tracing import use_tracer_provider
+    if case == "invoke":
+        use_tracer_provider(provider)
+    runnable = otel_runnables.RunnableLambda(step)
+    call = lambda: runnable.invoke(1, {})
+elif case == "lc":
+    from langchain_core.runnables import RunnableLambda
+    runnable = RunnableLambda(step)
+    call = lambda: runnable.invoke(1, {})
+else:
+    call = {"raw": raw, "minimal": minimal}[case]
+for _ in range(200):
+    call()
+for _ in range(n):
+    call()
+"""
+
+
+def _count(case: str, calls: int) -> int:
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+         sys.executable, "-c", _CHILD, case, str(calls)],
+        capture_output=True, text=True, check=True,
+    ).stderr
+    match = re.search(r"Collected : (\d+)", out)
+    if match is None:
+        raise RuntimeError(f"no instruction count in valgrind's output for {case!r}:\n{out}")
+    return int(match.group(1))
+
+
+def per_call(case: str, calls: int) -> float:
+    """Instructions of one call of `case` (N calls minus none, same start-up and warm-up)."""
+    return (_count(case, calls) - _count(case, 0)) / calls
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--calls", type=int, default=500, help="calls per measurement (500)")
+    ap.add_argument("cases", nargs="*", default=list(CASES), help=f"some of {CASES}")
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        print(f"unknown cases {sorted(unknown)}; known: {CASES}", file=sys.stderr)
+        return 2
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(zip(args.cases, pool.map(lambda c: per_call(c, args.calls), args.cases)))
+    for case, value in counts.items():
+        print(f"{case:<8} {value:>10,.0f} instructions/call")
+    pairs = [("invoke", "lc"), ("minimal", "lc"), ("invoke", "minimal"), ("invoke", "raw"),
+             ("nosdk", "lc")]
+    for a, b in pairs:
+        if a in counts and b in counts:
+            print(f"{a} / {b}: {counts[a] / counts[b]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
