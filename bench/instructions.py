@@ -1,10 +1,11 @@
 """Instructions per call, counted by valgrind (callgrind): the noise-free view of bench/run.py.
 
 Wall times on a shared 2-core machine swing by several percent between runs; instruction counts
-do not (they repeat to within about 1%). Each case runs in its own interpreter under callgrind,
-once with 0 and once with N calls after the same warm-up; the difference divided by N is what
-one call costs. Instructions are not time (allocation and cache behaviour differ between
-code), but their ratios move with the code, not with the machine's load.
+do not (they repeat to within about 0.1%). Each case runs in its own interpreter under
+callgrind, once with 0 and once with N calls after the same warm-up (fixed hash seed, no export
+while counting); the difference divided by N is what one call costs. Instructions are not time
+(allocation and cache behaviour differ between code), but their ratios move with the code, not
+with the machine's load.
 
     python bench/instructions.py            # needs valgrind; about 2 minutes on 2 cores
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import os
 import re
 import shutil
 import subprocess
@@ -39,7 +41,8 @@ class Drop(SpanExporter):
         return SpanExportResult.SUCCESS
 
 provider = TracerProvider()
-provider.add_span_processor(BatchSpanProcessor(Drop(), schedule_delay_millis=600_000))
+provider.add_span_processor(BatchSpanProcessor(  # never exports while counting
+    Drop(), schedule_delay_millis=600_000, max_queue_size=100_000, max_export_batch_size=100_000))
 tracer = provider.get_tracer("bench.instructions")
 case, n = sys.argv[1], int(sys.argv[2])
 step = lambda x: x + 1
@@ -93,6 +96,7 @@ def _count(case: str, calls: int) -> int:
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, "-c", _CHILD, case, str(calls)],
         capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict layouts in every run
     ).stderr
     match = re.search(r"Collected : (\d+)", out)
     if match is None:
