@@ -1,13 +1,14 @@
 """Instructions per call, counted by valgrind (callgrind): the noise-free view of bench/run.py.
 
 Wall times on a shared 2-core machine swing by several percent between runs; instruction counts
-do not (they repeat to within about 0.1%). Each case runs in its own interpreter under
+do not (they repeat to within 1%). Each case runs in its own interpreter under
 callgrind, once with 0 and once with N calls after the same warm-up (fixed hash seed, no export
 while counting); the difference divided by N is what one call costs. Instructions are not time
 (allocation and cache behaviour differ between code), but their ratios move with the code, not
 with the machine's load.
 
-    python bench/instructions.py            # needs valgrind; about 2 minutes on 2 cores
+    python bench/instructions.py            # needs valgrind; about 3 minutes on 2 cores
+    python bench/instructions.py invoke lc  # some cases only
 
 Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     raw      a raw span carrying a traced run's attributes (its floor with the SDK)
@@ -16,6 +17,8 @@ Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     invoke   otel_runnables, 1-step invoke
     nosdk    otel_runnables, 1-step invoke, no SDK (the API's no-op tracer)
     lc       langchain-core, 1-step invoke, untraced
+    abc      otel_runnables, a|b|c invoke
+    lc_abc   langchain-core, a|b|c invoke, untraced
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import shutil
 import subprocess
 import sys
 
-CASES = ("raw", "minimal", "invoke", "nosdk", "lc")
+CASES = ("raw", "minimal", "invoke", "nosdk", "lc", "abc", "lc_abc")
 
 _CHILD = r"""
 import contextvars, sys, time, uuid
@@ -71,16 +74,18 @@ def minimal(x=1):
     span.set_attributes({"output.value": str(out), "output.mime_type": "application/json"})
     span.end()
 
-if case in ("invoke", "nosdk"):
-    import otel_runnables
+if case in ("invoke", "nosdk", "abc"):
+    from otel_runnables import RunnableLambda
     from otel_runnables.tracing import use_tracer_provider
-    if case == "invoke":
+    if case != "nosdk":
         use_tracer_provider(provider)
-    runnable = otel_runnables.RunnableLambda(step)
-    call = lambda: runnable.invoke(1, {})
-elif case == "lc":
+elif case in ("lc", "lc_abc"):
     from langchain_core.runnables import RunnableLambda
+if case in ("invoke", "nosdk", "lc"):
     runnable = RunnableLambda(step)
+    call = lambda: runnable.invoke(1, {})
+elif case in ("abc", "lc_abc"):
+    runnable = RunnableLambda(step) | RunnableLambda(step) | RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
 else:
     call = {"raw": raw, "minimal": minimal}[case]
@@ -93,9 +98,19 @@ for _ in range(n):
 
 def _count(case: str, calls: int) -> int:
     out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-         sys.executable, "-c", _CHILD, case, str(calls)],
-        capture_output=True, text=True, check=True,
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            _CHILD,
+            case,
+            str(calls),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONHASHSEED": "0"},  # the same dict layouts in every run
     ).stderr
     match = re.search(r"Collected : (\d+)", out)
@@ -122,11 +137,18 @@ def main() -> int:
         print(f"unknown cases {sorted(unknown)}; known: {CASES}", file=sys.stderr)
         return 2
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        counts = dict(zip(args.cases, pool.map(lambda c: per_call(c, args.calls), args.cases)))
+        results = pool.map(lambda case: per_call(case, args.calls), args.cases)
+        counts = dict(zip(args.cases, results, strict=True))
     for case, value in counts.items():
         print(f"{case:<8} {value:>10,.0f} instructions/call")
-    pairs = [("invoke", "lc"), ("minimal", "lc"), ("invoke", "minimal"), ("invoke", "raw"),
-             ("nosdk", "lc")]
+    pairs = [
+        ("invoke", "lc"),
+        ("minimal", "lc"),
+        ("invoke", "minimal"),
+        ("invoke", "raw"),
+        ("nosdk", "lc"),
+        ("abc", "lc_abc"),
+    ]
     for a, b in pairs:
         if a in counts and b in counts:
             print(f"{a} / {b}: {counts[a] / counts[b]:.3f}")
