@@ -19,6 +19,9 @@ Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     lc       langchain-core, 1-step invoke, untraced
     abc      otel_runnables, a|b|c invoke
     lc_abc   langchain-core, a|b|c invoke, untraced
+    span     a bare raw span; span100: with 100 add_event (the payload of bench/run.py)
+    events   otel_runnables, a step dispatching 100 custom events to a counting handler
+             (per event: (events - invoke) / 100, against (span100 - span) / 100)
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import shutil
 import subprocess
 import sys
 
-CASES = ("raw", "minimal", "invoke", "nosdk", "lc", "abc", "lc_abc")
+CASES = ("raw", "minimal", "invoke", "nosdk", "lc", "abc", "lc_abc", "span", "span100", "events")
 
 _CHILD = r"""
 import contextvars, sys, time, uuid
@@ -74,7 +77,36 @@ def minimal(x=1):
     span.set_attributes({"output.value": str(out), "output.mime_type": "application/json"})
     span.end()
 
-if case in ("invoke", "nosdk", "abc"):
+PAYLOAD = {"index": 7, "label": "progress", "ratio": 0.5, "done": False}
+
+def span():
+    tracer.start_span("step").end()
+
+def span100():
+    span = tracer.start_span("step")
+    for _ in range(100):
+        span.add_event("progress", PAYLOAD)
+    span.end()
+
+if case == "events":
+    from otel_runnables import BaseCallbackHandler, RunnableLambda, dispatch_custom_event
+    from otel_runnables.tracing import use_tracer_provider
+    use_tracer_provider(provider)
+
+    class Counter(BaseCallbackHandler):
+        n = 0
+
+        def on_custom_event(self, name, data, **kwargs):
+            self.n += 1
+
+    def emit(x):
+        for _ in range(100):
+            dispatch_custom_event("progress", PAYLOAD)
+        return x
+
+    emitter, config = RunnableLambda(emit), {"callbacks": [Counter()]}
+    call = lambda: emitter.invoke(1, config)
+elif case in ("invoke", "nosdk", "abc"):
     from otel_runnables import RunnableLambda
     from otel_runnables.tracing import use_tracer_provider
     if case != "nosdk":
@@ -87,8 +119,8 @@ if case in ("invoke", "nosdk", "lc"):
 elif case in ("abc", "lc_abc"):
     runnable = RunnableLambda(step) | RunnableLambda(step) | RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
-else:
-    call = {"raw": raw, "minimal": minimal}[case]
+elif case != "events":
+    call = {"raw": raw, "minimal": minimal, "span": span, "span100": span100}[case]
 for _ in range(200):
     call()
 for _ in range(n):
@@ -152,6 +184,13 @@ def main() -> int:
     for a, b in pairs:
         if a in counts and b in counts:
             print(f"{a} / {b}: {counts[a] / counts[b]:.3f}")
+    if {"events", "invoke", "span", "span100"} <= set(counts):
+        event = (counts["events"] - counts["invoke"]) / 100
+        add_event = (counts["span100"] - counts["span"]) / 100
+        print(
+            f"custom event (span event + handler call) / raw add_event: {event / add_event:.3f}"
+            f" ({event:,.0f} / {add_event:,.0f})"
+        )
     return 0
 
 
