@@ -7,7 +7,7 @@ while counting); the difference divided by N is what one call costs. Instruction
 (allocation and cache behaviour differ between code), but their ratios move with the code, not
 with the machine's load.
 
-    python bench/instructions.py            # needs valgrind; about 3 minutes on 2 cores
+    python bench/instructions.py            # needs valgrind; about 6 minutes on 2 cores
     python bench/instructions.py invoke lc  # some cases only
 
 Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
