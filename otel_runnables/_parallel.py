@@ -92,11 +92,11 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
                     wait(pending, return_when=FIRST_COMPLETED)
                     for future in [f for f in pending if f.done()]:  # in branch order
                         key, gen = pending.pop(future)
-                        try:
-                            chunk = AddableDict({key: future.result()})
-                        except StopIteration:
+                        # (exception() first: a StopIteration raised here would link its
+                        # traceback, this frame and the future in a reference cycle)
+                        if isinstance(future.exception(), StopIteration):
                             continue
-                        yield chunk
+                        yield AddableDict({key: future.result()})
                         pending[executor.submit(next, gen)] = (key, gen)
             finally:
                 for future in pending:
@@ -121,11 +121,9 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
                 await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in [t for t in pending if t.done()]:  # in branch order
                     key, gen = pending.pop(task)
-                    try:
-                        chunk = AddableDict({key: task.result()})
-                    except StopAsyncIteration:
+                    if isinstance(task.exception(), StopAsyncIteration):  # (as in _transform)
                         continue
-                    yield chunk
+                    yield AddableDict({key: task.result()})
                     pending[asyncio.ensure_future(anext(gen))] = (key, gen)
         finally:
             for task in pending:

@@ -306,8 +306,16 @@ class Run:
         self.chunks += 1
         _each_sink(self.sinks, "on_chunk", self, chunk)
 
+    def _release(self) -> None:
+        # Both caches lead back to this run (the child config's scope, the event target):
+        # dropping them once it has ended lets reference counting free it, with no cycle left
+        # for the garbage collector.
+        self._current_config = None
+        self.event_target = None
+
     def end(self, outputs: Any, inputs: Any = _MISSING) -> None:
         """The run returned ``outputs``."""
+        self._release()
         _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
         if self.handlers:
             kwargs = self._end_kwargs(inputs)
@@ -318,6 +326,7 @@ class Run:
         if not self.observed:
             self.end(outputs, inputs)
             return
+        self._release()
         await _anotify(
             self.sinks,
             self.handlers,
@@ -331,6 +340,7 @@ class Run:
 
     def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
         """The run raised ``error``."""
+        self._release()
         _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
         if self.handlers:
             kwargs = self._end_kwargs(inputs)
@@ -341,6 +351,7 @@ class Run:
         if not self.observed:
             self.error(error, inputs)
             return
+        self._release()
         await _anotify(
             self.sinks,
             self.handlers,
