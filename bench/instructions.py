@@ -19,6 +19,8 @@ Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     lc       langchain-core, 1-step invoke, untraced
     abc      otel_runnables, a|b|c invoke
     lc_abc   langchain-core, a|b|c invoke, untraced
+    ainvoke  otel_runnables, 1-step ainvoke of an async function (calls awaited one after the
+             other in one coroutine, as in bench/run.py); lc_ainvoke: langchain-core's
     span     a bare raw span; span100: with 100 add_event (the payload of bench/run.py)
     events   otel_runnables, a step dispatching 100 custom events to a counting handler
              (per event: (events - invoke) / 100, against (span100 - span) / 100)
@@ -34,7 +36,20 @@ import shutil
 import subprocess
 import sys
 
-CASES = ("raw", "minimal", "invoke", "nosdk", "lc", "abc", "lc_abc", "span", "span100", "events")
+CASES = (
+    "raw",
+    "minimal",
+    "invoke",
+    "nosdk",
+    "lc",
+    "abc",
+    "lc_abc",
+    "ainvoke",
+    "lc_ainvoke",
+    "span",
+    "span100",
+    "events",
+)
 
 _CHILD = r"""
 import contextvars, sys, time, uuid
@@ -106,12 +121,12 @@ if case == "events":
 
     emitter, config = RunnableLambda(emit), {"callbacks": [Counter()]}
     call = lambda: emitter.invoke(1, config)
-elif case in ("invoke", "nosdk", "abc"):
+elif case in ("invoke", "nosdk", "abc", "ainvoke"):
     from otel_runnables import RunnableLambda
     from otel_runnables.tracing import use_tracer_provider
     if case != "nosdk":
         use_tracer_provider(provider)
-elif case in ("lc", "lc_abc"):
+elif case in ("lc", "lc_abc", "lc_ainvoke"):
     from langchain_core.runnables import RunnableLambda
 if case in ("invoke", "nosdk", "lc"):
     runnable = RunnableLambda(step)
@@ -119,6 +134,23 @@ if case in ("invoke", "nosdk", "lc"):
 elif case in ("abc", "lc_abc"):
     runnable = RunnableLambda(step) | RunnableLambda(step) | RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
+elif case in ("ainvoke", "lc_ainvoke"):
+    import asyncio
+
+    async def astep(x):
+        return x + 1
+
+    runnable = RunnableLambda(astep)
+
+    async def calls(k):
+        for _ in range(k):
+            await runnable.ainvoke(1, {})
+
+    loop = asyncio.new_event_loop()
+    call = lambda: None
+    loop.run_until_complete(calls(200))
+    loop.run_until_complete(calls(n))
+    n = 0
 elif case != "events":
     call = {"raw": raw, "minimal": minimal, "span": span, "span100": span100}[case]
 for _ in range(200):
@@ -180,6 +212,7 @@ def main() -> int:
         ("invoke", "raw"),
         ("nosdk", "lc"),
         ("abc", "lc_abc"),
+        ("ainvoke", "lc_ainvoke"),
     ]
     for a, b in pairs:
         if a in counts and b in counts:
