@@ -115,27 +115,18 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         >>> ensure_config({"tags": ["a"]})["recursion_limit"]
         25
     """
+    out: dict[str, Any] = {
+        "tags": [],
+        "metadata": {},
+        "callbacks": None,
+        "recursion_limit": DEFAULT_RECURSION_LIMIT,
+        "configurable": {},
+    }
     current = var_current_run.get()
     if current is not None:
-        inherited = current.current_config()
-        out: dict[str, Any] = {
-            "tags": [],
-            "metadata": {},
-            "callbacks": None,
-            "recursion_limit": DEFAULT_RECURSION_LIMIT,
-            "configurable": {},
-        }
-        for key, value in cast("dict[str, Any]", inherited).items():
+        for key, value in cast("dict[str, Any]", current.current_config()).items():
             if value is not None:
                 out[key] = value.copy() if key in _COPIED_KEYS else value
-    else:
-        out = {
-            "tags": [],
-            "metadata": {},
-            "callbacks": None,
-            "recursion_limit": DEFAULT_RECURSION_LIMIT,
-            "configurable": {},
-        }
     if config is not None:
         if type(config) is not dict and not isinstance(config, dict):
             raise TypeError(f"config must be a dict (RunnableConfig), got {type(config).__name__}")
