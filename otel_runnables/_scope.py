@@ -8,7 +8,6 @@ parent, handlers, tags and metadata of a new run, following langchain-core's rul
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -43,11 +42,6 @@ class Scope:
         self.tags = tags
         self.metadata = metadata
         self.local_tag = local_tag
-
-    @property
-    def parent_run_id(self) -> uuid.UUID | None:
-        """Id of the run whose children this scope configures."""
-        return None if self.parent is None else self.parent.run_id
 
     def with_handlers(self, handlers: Sequence[Any]) -> Scope:
         """A copy with more handlers (inherited by every descendant)."""
