@@ -12,7 +12,7 @@ import random
 import uuid
 from collections.abc import Callable
 
-__all__ = ["id_text", "new_id_bits", "new_run_id", "uuid_from_bits"]
+__all__ = ["id_text", "new_id_bits", "uuid_from_bits"]
 
 _VERSION_4 = (4 << 76) | (0x8000 << 48)  # version 4, RFC 4122 variant
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
@@ -65,8 +65,3 @@ def _checked() -> tuple[Callable[[int], uuid.UUID], Callable[[int], str]]:
 
 uuid_from_bits, id_text = _checked()
 """``uuid_from_bits(bits)`` is ``UUID(int=bits)``; ``id_text(bits)`` is its ``str``."""
-
-
-def new_run_id() -> uuid.UUID:
-    """A new random version-4 UUID."""
-    return uuid_from_bits(new_id_bits())

@@ -56,16 +56,16 @@ def test_seeding_the_global_generator_does_not_repeat_run_ids() -> None:
 
 _FORK_SCRIPT = """
 import os, uuid
-from otel_runnables._ids import new_run_id
+from otel_runnables._ids import id_text, new_id_bits
 read, write = os.pipe()
 pid = os.fork()
 if pid == 0:
-    os.write(write, str(new_run_id()).encode())
+    os.write(write, id_text(new_id_bits()).encode())
     os._exit(0)
 os.close(write)
 child = os.read(read, 64).decode()
 os.waitpid(pid, 0)
-print(child, new_run_id())
+print(child, id_text(new_id_bits()))
 """
 
 
@@ -84,7 +84,8 @@ def test_explicit_run_id_is_kept() -> None:
     given = uuid.uuid4()
     RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
     assert handler.ids == [given]
-    assert sys.modules["otel_runnables._ids"].new_run_id().version == 4
+    ids = sys.modules["otel_runnables._ids"]
+    assert ids.uuid_from_bits(ids.new_id_bits()).version == 4
 
 
 def test_id_text_and_uuid_agree_with_the_uuid_module() -> None:
