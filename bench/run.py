@@ -235,7 +235,7 @@ def raw_run_span(tracer: Any, context: Any = None) -> Any:
 def raw_runs(tracer: Any, children: int) -> None:
     """A raw run span with its output attributes, and `children` such spans under it."""
     root = raw_run_span(tracer)
-    context = trace.set_span_in_context(root)
+    context = trace.set_span_in_context(root) if children else None
     for _ in range(children):
         span = raw_run_span(tracer, context)
         span.set_attributes(_RAW_OUTPUT)
