@@ -7,9 +7,9 @@ Every runnable kind implements ``invoke`` (and, where it can do better than the 
 and its span current around each synchronous slice of user code (never across a ``yield``),
 report chunks, end or fail it exactly once, and close inner iterators.
 
-The function receives the input, the run and the run's own config; it asks the run for the
-configs of its children (``run.child_config(tag)``) and for the config to hand to user code
-(``run.current_config()``).
+The function receives the input and the run; it reads the run's own config (``run.config``)
+and asks the run for the configs of its children (``run.child_config(tag)``) and for the config
+to hand to user code (``run.current_config()``).
 """
 
 from __future__ import annotations
@@ -291,12 +291,12 @@ class Runnable(Generic[Input, Output]):
         run_type: str = "chain",
         **kwargs: Any,
     ) -> Any:
-        """Run ``func(input, run, config, **kwargs)`` as one run of this runnable."""
+        """Run ``func(input, run, **kwargs)`` as one run of this runnable."""
         config = ensure_config(config)
         run = Run.start(config, self.get_name(), input, run_type)
         try:
             with run:
-                output = func(input, run, config, **kwargs)
+                output = func(input, run, **kwargs)
         except BaseException as exc:
             run.error(exc)
             raise
@@ -316,7 +316,7 @@ class Runnable(Generic[Input, Output]):
         run = await Run.astart(config, self.get_name(), input, run_type)
         try:
             with run:
-                output = await hop(func, input, run, config, **kwargs)
+                output = await hop(func, input, run, **kwargs)
         except BaseException as exc:
             await run.aerror(exc)
             raise
@@ -331,7 +331,7 @@ class Runnable(Generic[Input, Output]):
         run_type: str = "chain",
         **kwargs: Any,
     ) -> Iterator[Any]:
-        """Run ``transformer(inputs, run, config)`` as one streamed run.
+        """Run ``transformer(inputs, run)`` as one streamed run.
 
         As in langchain-core, the run starts once the first input chunk exists, its start
         carries ``{"input": ""}`` and its end the accumulated input and output.
@@ -351,7 +351,7 @@ class Runnable(Generic[Input, Output]):
         finished = False
         try:
             with run:
-                iterator = transformer(for_transform, run, config, **kwargs)
+                iterator = transformer(for_transform, run, **kwargs)
             while True:
                 with run:
                     try:
@@ -405,7 +405,7 @@ class Runnable(Generic[Input, Output]):
         finished = False
         try:
             with run:
-                iterator = transformer(for_transform, run, config, **kwargs)
+                iterator = transformer(for_transform, run, **kwargs)
             while True:
                 with run:
                     try:

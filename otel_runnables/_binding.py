@@ -199,7 +199,7 @@ class RunnableRetry(RunnableBinding[Input, Output]):
         tag = f"retry:attempt:{attempt}" if attempt > 1 else None
         return run.child_config(tag)
 
-    def _invoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for attempt in range(1, self.max_attempt_number + 1):
             try:
                 return super().invoke(input, self._attempt_config(run, attempt), **kwargs)
@@ -209,7 +209,7 @@ class RunnableRetry(RunnableBinding[Input, Output]):
             time.sleep(self._wait(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig, **kwargs: Any) -> Any:
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for attempt in range(1, self.max_attempt_number + 1):
             try:
                 return await super().ainvoke(input, self._attempt_config(run, attempt), **kwargs)

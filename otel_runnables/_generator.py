@@ -57,12 +57,10 @@ class RunnableGenerator(StreamingRunnable[Input, Output]):
     def _call(self, func: Callable[..., Any], chunks: Any, run: Run) -> Any:
         return func(chunks, config=run.current_config()) if accepts_config(func) else func(chunks)
 
-    def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run) -> Iterator[Any]:
         return self._call(self._func, chunks, run)  # type: ignore[no-any-return]
 
-    def _atransform(
-        self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    def _atransform(self, chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         return self._call(self._afunc, chunks, run)  # type: ignore[no-any-return]
 
     def transform(

@@ -107,13 +107,13 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         return self._call_func(input, run)
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+    def _invoke(self, input: Any, run: Run) -> Any:
         output = self._sync_output(input, run)
         if isinstance(output, Runnable):
             output = output.invoke(input, self._check_recursion(run, input))
         return output
 
-    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+    async def _ainvoke(self, input: Any, run: Run) -> Any:
         if not hasattr(self, "afunc"):
             output = await run_in_executor(self._sync_output, input, run)
         elif self._afunc_is_generator:
@@ -143,7 +143,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
 
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run) -> Iterator[Any]:
         total_input = Accumulator(sticky=False)
         for chunk in chunks:
             total_input.add(chunk)
@@ -162,9 +162,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         elif not self._func_is_generator:
             yield output
 
-    async def _atransform(
-        self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    async def _atransform(self, chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         total_input = Accumulator(sticky=False)
         async for chunk in chunks:
             total_input.add(chunk)

@@ -47,15 +47,15 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
         return run.child_config(f"map:key:{key}")
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
-        with get_executor_for_config(config) as executor:
+    def _invoke(self, input: Any, run: Run) -> dict[str, Any]:
+        with get_executor_for_config(run.config) as executor:
             futures = [
                 executor.submit(step.invoke, input, self._step_config(run, key))
                 for key, step in self.steps__.items()
             ]
             return {key: f.result() for key, f in zip(self.steps__, futures, strict=True)}
 
-    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+    async def _ainvoke(self, input: Any, run: Run) -> dict[str, Any]:
         results = await asyncio.gather(
             *(
                 hop(step.ainvoke, input, self._step_config(run, key))
@@ -77,13 +77,13 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
         return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
 
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, inputs: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, inputs: Iterator[Any], run: Run) -> Iterator[Any]:
         copies = list(tee(inputs, len(self.steps__)))
         generators = [
             (key, step.transform(copies.pop(), self._step_config(run, key)))
             for key, step in self.steps__.items()
         ]
-        with get_executor_for_config(config) as executor:
+        with get_executor_for_config(run.config) as executor:
             pending: dict[Future[Any], tuple[str, Iterator[Any]]] = {
                 executor.submit(next, gen): (key, gen) for key, gen in generators
             }
@@ -105,9 +105,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
                 for _, gen in generators:
                     gen.close()  # type: ignore[attr-defined]
 
-    async def _atransform(
-        self, inputs: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    async def _atransform(self, inputs: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         copies = list(atee(inputs, len(self.steps__)))
         generators = [
             (key, step.atransform(copies.pop(), self._step_config(run, key)))

@@ -18,11 +18,11 @@ __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 _NOT_A_DICT = "The input to RunnablePassthrough.assign() must be a dict."
 
 
-def _identity(chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+def _identity(chunks: Iterator[Any], run: Run) -> Iterator[Any]:
     return chunks
 
 
-def _aidentity(chunks: AsyncIterator[Any], run: Run, config: RunnableConfig) -> AsyncIterator[Any]:
+def _aidentity(chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
     return chunks
 
 
@@ -79,7 +79,7 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Return ``input``."""
 
-        def passthrough(value: Any, run: Run, config: RunnableConfig) -> Any:
+        def passthrough(value: Any, run: Run) -> Any:
             self._side_effect(value, run.current_config())
             return value
 
@@ -88,7 +88,7 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Return ``input``."""
 
-        async def passthrough(value: Any, run: Run, config: RunnableConfig) -> Any:
+        async def passthrough(value: Any, run: Run) -> Any:
             await self._aside_effect(value, run.current_config())
             return value
 
@@ -144,12 +144,12 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
     def __repr__(self) -> str:
         return f"RunnableAssign(mapper={self.mapper!r})"
 
-    def _invoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+    def _invoke(self, value: Any, run: Run) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError(_NOT_A_DICT)
         return {**value, **self.mapper.invoke(value, run.child_config())}
 
-    async def _ainvoke(self, value: Any, run: Run, config: RunnableConfig) -> dict[str, Any]:
+    async def _ainvoke(self, value: Any, run: Run) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError(_NOT_A_DICT)
         mapped = await self.mapper.ainvoke(value, run.child_config())
@@ -163,11 +163,11 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
         """Async twin of :meth:`invoke`."""
         return await self._acall_with_config(self._ainvoke, input, config)
 
-    def _transform(self, values: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, values: Iterator[Any], run: Run) -> Iterator[Any]:
         keys = set(self.mapper.steps__)
         for_passthrough, for_map = tee(values, 2)
         map_output = self.mapper.transform(for_map, run.child_config())
-        with get_executor_for_config(config) as executor:
+        with get_executor_for_config(run.config) as executor:
             first = executor.submit(next, map_output, None)
             for chunk in for_passthrough:
                 if not isinstance(chunk, dict):
@@ -180,9 +180,7 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
                 yield first_chunk
                 yield from map_output
 
-    async def _atransform(
-        self, values: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    async def _atransform(self, values: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         keys = set(self.mapper.steps__)
         for_passthrough, for_map = atee(values, 2)
         map_output = self.mapper.atransform(for_map, run.child_config())
@@ -245,25 +243,23 @@ class RunnablePick(StreamingRunnable[Any, Any]):
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """The picked value(s)."""
-        return self._call_with_config(lambda v, run, c: self._pick(v), input, config)
+        return self._call_with_config(lambda v, run: self._pick(v), input, config)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Async twin of :meth:`invoke`."""
 
-        async def pick(value: Any, run: Run, config: RunnableConfig) -> Any:
+        async def pick(value: Any, run: Run) -> Any:
             return self._pick(value)
 
         return await self._acall_with_config(pick, input, config)
 
-    def _transform(self, chunks: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run) -> Iterator[Any]:
         for chunk in chunks:
             picked = self._pick(chunk)
             if picked is not None:
                 yield picked
 
-    async def _atransform(
-        self, chunks: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    async def _atransform(self, chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         async for chunk in chunks:
             picked = self._pick(chunk)
             if picked is not None:

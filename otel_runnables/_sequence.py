@@ -68,12 +68,12 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         return run.child_config(f"seq:step:{index + 1}")
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+    def _invoke(self, input: Any, run: Run) -> Any:
         for index, step in enumerate(self.steps):
             input = step.invoke(input, self._step_config(run, index))
         return input
 
-    async def _ainvoke(self, input: Any, run: Run, config: RunnableConfig) -> Any:
+    async def _ainvoke(self, input: Any, run: Run) -> Any:
         for index, step in enumerate(self.steps):
             input = await hop(step.ainvoke, input, self._step_config(run, index))
         return input
@@ -174,7 +174,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         return [failed.get(i, values[i]) for i in range(len(values))]
 
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, inputs: Iterator[Any], run: Run, config: RunnableConfig) -> Iterator[Any]:
+    def _transform(self, inputs: Iterator[Any], run: Run) -> Iterator[Any]:
         stages: list[Iterator[Any]] = []
         pipeline: Iterator[Any] = inputs
         for index, step in enumerate(self.steps):
@@ -188,9 +188,7 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
                 if close is not None:
                     close()
 
-    async def _atransform(
-        self, inputs: AsyncIterator[Any], run: Run, config: RunnableConfig
-    ) -> AsyncIterator[Any]:
+    async def _atransform(self, inputs: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
         stages: list[AsyncIterator[Any]] = []
         pipeline: AsyncIterator[Any] = inputs
         for index, step in enumerate(self.steps):
