@@ -60,61 +60,45 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
                 f"However found a type of {type(input)} for input"
             )
 
-    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
-        """The first successful output among the runnable and its fallbacks."""
-        self._check(input)
-        config = ensure_config(config)
-        run = Run.start(config, self.get_name(), input)
-        child = run.current_config()
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         first_error: BaseException | None = None
         last_error: BaseException | None = None
         for runnable in self.runnables:
+            if self.exception_key and first_error is not None:
+                input[self.exception_key] = last_error
             try:
-                if self.exception_key and first_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run:
-                    output = runnable.invoke(input, child, **kwargs)
+                return runnable.invoke(input, run.current_config(), **kwargs)
             except self.exceptions_to_handle as exc:
                 first_error = first_error or exc
                 last_error = exc
-            except BaseException as exc:
-                run.error(exc)
-                raise
-            else:
-                run.end(output)
-                return output
         assert first_error is not None
-        run.error(first_error)
         raise first_error
+
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
+        first_error: BaseException | None = None
+        last_error: BaseException | None = None
+        for runnable in self.runnables:
+            if self.exception_key and first_error is not None:
+                input[self.exception_key] = last_error
+            try:
+                return await hop(runnable.ainvoke, input, run.current_config(), **kwargs)
+            except self.exceptions_to_handle as exc:
+                first_error = first_error or exc
+                last_error = exc
+        assert first_error is not None
+        raise first_error
+
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """The first successful output among the runnable and its fallbacks."""
+        self._check(input)
+        return self._call_with_config(self._invoke, input, config, **kwargs)  # type: ignore[no-any-return]
 
     async def ainvoke(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Output:
         """Async twin of :meth:`invoke`."""
         self._check(input)
-        config = ensure_config(config)
-        run = await Run.astart(config, self.get_name(), input)
-        child = run.current_config()
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
-        for runnable in self.runnables:
-            try:
-                if self.exception_key and first_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run:
-                    output = await hop(runnable.ainvoke, input, child, **kwargs)
-            except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-            except BaseException as exc:
-                await run.aerror(exc)
-                raise
-            else:
-                await run.aend(output)
-                return output
-        assert first_error is not None
-        await run.aerror(first_error)
-        raise first_error
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)  # type: ignore[no-any-return]
 
     # -- streaming: the first chunk decides which candidate streams -----------------------
     def stream(
