@@ -16,6 +16,7 @@ from ._base import Runnable
 from ._binding import RunnableBinding, RunnableRetry
 from ._callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from ._config import RunnableConfig, ensure_config, merge_configs, patch_config
+from ._dispatch import adispatch_custom_event, dispatch_custom_event
 from ._events import StreamEvent
 from ._fallbacks import RunnableWithFallbacks
 from ._generator import RunnableGenerator
@@ -23,7 +24,6 @@ from ._iter import AddableDict
 from ._lambda import RunnableLambda, chain
 from ._parallel import RunnableParallel
 from ._passthrough import RunnableAssign, RunnablePassthrough, RunnablePick
-from ._run import adispatch_custom_event, dispatch_custom_event
 from ._sequence import RunnableSequence
 from ._version import __version__
 

@@ -1,15 +1,11 @@
-"""Runnable: the public methods as template methods over one run lifecycle.
+"""Runnable: the public methods, composition, and the base of the runnable kinds.
 
-Every runnable kind implements ``invoke`` (and, where it can do better than the defaults,
-``ainvoke`` / ``transform`` / ``atransform``) by handing a function to one of four templates:
-``_call_with_config`` / ``_acall_with_config`` for a call, ``_transform_stream_with_config`` /
-``_atransform_stream_with_config`` for a stream. The templates own the run: start it, make it
-and its span current around each synchronous slice of user code (never across a ``yield``),
-report chunks, end or fail it exactly once, and close inner iterators.
-
-The function receives the input and the run; it reads the run's own config (``run.config``)
-and asks the run for the configs of its children (``run.child_config(tag)``) and for the config
-to hand to user code (``run.current_config()``).
+:class:`Runnable` has langchain-core's public methods with langchain-core's defaults for a
+subclass that implements ``invoke`` only (``ainvoke`` in a worker thread, ``batch`` in a thread
+pool, ``stream`` yielding the output of ``invoke``). :class:`RunnableKind`, the base of the
+kinds of this package, makes each public method a run template (``_templates``) over what the
+kind defines: ``_invoke`` / ``_ainvoke`` for a call, ``_transform`` / ``_atransform`` for a
+stream, and optionally ``_batch`` / ``_abatch`` for a batch that runs step by step.
 """
 
 from __future__ import annotations
@@ -17,30 +13,34 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from ._config import (
-    RunnableConfig,
-    ensure_config,
-    get_config_list,
-    get_executor_for_config,
-    hop,
-    run_in_executor,
-)
-from ._iter import Accumulator, aclosing_iter, aiter_of, atee, tee
-from ._run import Run
+from ._config import RunnableConfig, get_config_list, get_executor_for_config, run_in_executor
+from ._iter import Accumulator, aclosing_iter, aiter_of
+from ._templates import RunTemplates
 
 if TYPE_CHECKING:
     from ._events import StreamEvent
+    from ._run import Run
 
-__all__ = ["Input", "Other", "Output", "Runnable", "StreamingRunnable", "coerce_to_runnable"]
+__all__ = [
+    "Input",
+    "Other",
+    "Output",
+    "Runnable",
+    "RunnableCalls",
+    "RunnableKind",
+    "coerce_to_runnable",
+]
 
 Input = TypeVar("Input")
 Output = TypeVar("Output")
 Other = TypeVar("Other")
 
+BatchConfig = RunnableConfig | Sequence[RunnableConfig] | None
 
-class Runnable(Generic[Input, Output]):
+
+class Runnable(RunTemplates, Generic[Input, Output]):
     """A unit of work that can be invoked, batched, streamed and composed with ``|``.
 
     Every call is a run: a span for OpenTelemetry, a start/end pair for callback handlers and
@@ -53,6 +53,10 @@ class Runnable(Generic[Input, Output]):
     """
 
     name: str | None = None
+    _batch: ClassVar[Callable[..., list[Any]] | None] = None
+    """A kind that batches step by step defines ``_batch`` and ``_abatch`` (see
+    ``_templates.BatchFunc``); else ``batch`` invokes each input in a worker thread."""
+    _abatch: ClassVar[Callable[..., Awaitable[list[Any]]] | None] = None
 
     # -- naming ------------------------------------------------------------------------
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
@@ -76,7 +80,7 @@ class Runnable(Generic[Input, Output]):
     def batch(
         self,
         inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        config: BatchConfig = None,
         *,
         return_exceptions: bool = False,
         **kwargs: Any,
@@ -84,16 +88,10 @@ class Runnable(Generic[Input, Output]):
         """Invoke on each input in worker threads (``max_concurrency`` honoured), in order."""
         if not inputs:
             return []
+        if self._batch is not None:
+            return self._batch_with_config(self._batch, inputs, config, return_exceptions, **kwargs)
         configs = get_config_list(config, len(inputs))
-
-        def one(item: Input, item_config: RunnableConfig) -> Any:
-            if return_exceptions:
-                try:
-                    return self.invoke(item, item_config, **kwargs)
-                except Exception as exc:
-                    return exc
-            return self.invoke(item, item_config, **kwargs)
-
+        one = _guarded(self.invoke, return_exceptions, kwargs)
         if len(inputs) == 1:
             return [one(inputs[0], configs[0])]
         with get_executor_for_config(configs[0]) as executor:
@@ -102,7 +100,7 @@ class Runnable(Generic[Input, Output]):
     async def abatch(
         self,
         inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        config: BatchConfig = None,
         *,
         return_exceptions: bool = False,
         **kwargs: Any,
@@ -110,16 +108,11 @@ class Runnable(Generic[Input, Output]):
         """Async twin of :meth:`batch`: concurrent ``ainvoke`` calls, results in input order."""
         if not inputs:
             return []
+        if self._abatch is not None:
+            func = self._abatch
+            return await self._abatch_with_config(func, inputs, config, return_exceptions, **kwargs)
         configs = get_config_list(config, len(inputs))
-
-        async def one(item: Input, item_config: RunnableConfig) -> Any:
-            if return_exceptions:
-                try:
-                    return await self.ainvoke(item, item_config, **kwargs)
-                except Exception as exc:
-                    return exc
-            return await self.ainvoke(item, item_config, **kwargs)
-
+        one = _aguarded(self.ainvoke, return_exceptions, kwargs)
         coros = [one(i, c) for i, c in zip(inputs, configs, strict=True)]
         return await gather_with_concurrency(configs[0].get("max_concurrency"), coros)
 
@@ -139,24 +132,16 @@ class Runnable(Generic[Input, Output]):
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
         """Stream output from a stream of input (default: add up the input, then stream)."""
-        total = Accumulator(sticky=False)
-        got_any = False
-        for chunk in input:
-            total.add(chunk)
-            got_any = True
-        if got_any:
+        total = Accumulator.of(input)
+        if total.seen:
             yield from self.stream(total.value, config, **kwargs)
 
     async def atransform(
         self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`transform`."""
-        total = Accumulator(sticky=False)
-        got_any = False
-        async for chunk in input:
-            total.add(chunk)
-            got_any = True
-        if got_any:
+        total = await Accumulator.aof(input)
+        if total.seen:
             async with aclosing_iter(self.astream(total.value, config, **kwargs)) as stream:
                 async for output in stream:
                     yield output
@@ -185,21 +170,13 @@ class Runnable(Generic[Input, Output]):
             ...     async for event in runnable.astream_events("hi", version="v2"):
             ...         print(event["event"], event["name"])
         """
-        from ._events import astream_events
+        from ._events import EventFilter, astream_events
 
-        return astream_events(
-            self,
-            input,
-            config,
-            version=version,
-            include_names=include_names,
-            include_types=include_types,
-            include_tags=include_tags,
-            exclude_names=exclude_names,
-            exclude_types=exclude_types,
-            exclude_tags=exclude_tags,
-            **kwargs,
+        event_filter = EventFilter(
+            (include_names, include_types, include_tags),
+            (exclude_names, exclude_types, exclude_tags),
         )
+        return astream_events(self, input, config, version, event_filter, kwargs)
 
     # -- composition -------------------------------------------------------------------
     def __or__(self, other: Any) -> Runnable[Input, Any]:
@@ -282,175 +259,101 @@ class Runnable(Generic[Input, Output]):
             exception_key=exception_key,
         )
 
-    # -- templates ---------------------------------------------------------------------
-    def _call_with_config(
-        self,
-        func: Callable[..., Any],
-        input: Any,
-        config: RunnableConfig | None,
-        run_type: str = "chain",
-        **kwargs: Any,
-    ) -> Any:
-        """Run ``func(input, run, **kwargs)`` as one run of this runnable."""
-        config = ensure_config(config)
-        run = Run.start(config, self.get_name(), input, run_type)
-        try:
-            with run:
-                output = func(input, run, **kwargs)
-        except BaseException as exc:
-            run.error(exc)
-            raise
-        run.end(output)
-        return output
 
-    async def _acall_with_config(
-        self,
-        func: Callable[..., Awaitable[Any]],
-        input: Any,
-        config: RunnableConfig | None,
-        run_type: str = "chain",
-        **kwargs: Any,
-    ) -> Any:
-        """Async twin of :meth:`_call_with_config`."""
-        config = ensure_config(config)
-        run = await Run.astart(config, self.get_name(), input, run_type)
-        try:
-            with run:
-                output = await hop(func, input, run, **kwargs)
-        except BaseException as exc:
-            await run.aerror(exc)
-            raise
-        await run.aend(output)
-        return output
+class RunnableCalls(Runnable[Input, Output]):
+    """A runnable whose ``invoke`` / ``ainvoke`` are runs: it defines ``_invoke(input, run,
+    **kwargs)`` and, where it does better than a worker thread, ``_ainvoke``."""
 
-    def _transform_stream_with_config(
-        self,
-        inputs: Iterator[Any],
-        transformer: Callable[..., Iterator[Any]],
-        config: RunnableConfig | None,
-        run_type: str = "chain",
-        **kwargs: Any,
-    ) -> Iterator[Any]:
-        """Run ``transformer(inputs, run)`` as one streamed run.
+    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
+        """Run on one input and return its output (one run)."""
+        return self._call_with_config(self._invoke, input, config, **kwargs)
 
-        As in langchain-core, the run starts once the first input chunk exists, its start
-        carries ``{"input": ""}`` and its end the accumulated input and output.
-        """
-        for_tracing, for_transform = tee(inputs, 2)
-        final_input = Accumulator(sticky=True)
-        try:
-            final_input.add(next(for_tracing, None))
-        except BaseException:  # the upstream failed or this stream was closed meanwhile
-            if hasattr(inputs, "close"):
-                inputs.close()
-            raise
-        final_output = Accumulator(sticky=True)
-        config = ensure_config(config)
-        run = Run.start(config, self.get_name(), {"input": ""}, run_type)
-        iterator = None
-        finished = False
-        try:
-            with run:
-                iterator = transformer(for_transform, run, **kwargs)
-            while True:
-                with run:
-                    try:
-                        chunk = next(iterator)
-                    except StopIteration:
-                        break
-                run.chunk(chunk)
-                yield chunk
-                final_output.add(chunk)
-            for chunk in for_tracing:
-                final_input.add(chunk)
-            finished = True
-        except GeneratorExit:
-            # The consumer stopped iterating: end the run with what it produced (as
-            # langchain-core does), marked cancelled, without draining the input further.
-            run.cancelled = True
-            run.end(final_output.value, inputs=final_input.value)
-            raise
-        except BaseException as exc:
-            run.error(exc, inputs=final_input.value)
-            raise
-        finally:
-            if iterator is not None and hasattr(iterator, "close"):
-                with run:
-                    iterator.close()
-            if not finished and hasattr(inputs, "close"):
-                inputs.close()
-        run.end(final_output.value, inputs=final_input.value)
+    async def ainvoke(
+        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Output:
+        """Async twin of :meth:`invoke`."""
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
 
-    async def _atransform_stream_with_config(
-        self,
-        inputs: AsyncIterator[Any],
-        transformer: Callable[..., AsyncIterator[Any]],
-        config: RunnableConfig | None,
-        run_type: str = "chain",
-        **kwargs: Any,
-    ) -> AsyncIterator[Any]:
-        """Async twin of :meth:`_transform_stream_with_config`."""
-        for_tracing, for_transform = atee(inputs, 2)
-        final_input = Accumulator(sticky=True)
-        try:
-            final_input.add(await anext(for_tracing, None))
-        except BaseException:  # the upstream failed or this stream was closed meanwhile
-            if hasattr(inputs, "aclose"):
-                await inputs.aclose()
-            raise
-        final_output = Accumulator(sticky=True)
-        config = ensure_config(config)
-        run = await Run.astart(config, self.get_name(), {"input": ""}, run_type)
-        iterator = None
-        finished = False
-        try:
-            with run:
-                iterator = transformer(for_transform, run, **kwargs)
-            while True:
-                with run:
-                    try:
-                        chunk = await hop(anext, iterator)
-                    except StopAsyncIteration:
-                        break
-                run.chunk(chunk)
-                yield chunk
-                final_output.add(chunk)
-            async for chunk in for_tracing:
-                final_input.add(chunk)
-            finished = True
-        except GeneratorExit:
-            # The consumer stopped iterating: end the run with what it produced (as
-            # langchain-core does), marked cancelled, without draining the input further.
-            run.cancelled = True
-            await run.aend(final_output.value, inputs=final_input.value)
-            raise
-        except BaseException as exc:
-            await run.aerror(exc, inputs=final_input.value)
-            raise
-        finally:
-            if iterator is not None and hasattr(iterator, "aclose"):
-                with run:
-                    await iterator.aclose()
-            if not finished and hasattr(inputs, "aclose"):
-                await inputs.aclose()
-        await run.aend(final_output.value, inputs=final_input.value)
+    def _invoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
+        raise NotImplementedError(f"{type(self).__name__} does not implement invoke")
+
+    async def _ainvoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
+        """Default: ``_invoke`` in a worker thread (the run stays current there)."""
+        return await run_in_executor(self._invoke, input, run, **kwargs)
 
 
-class StreamingRunnable(Runnable[Input, Output]):
-    """A runnable whose ``transform`` / ``atransform`` are its real implementation:
-    ``stream`` and ``astream`` feed them a one-chunk input stream."""
+class RunnableKind(RunnableCalls[Input, Output]):
+    """The base of this package's runnable kinds: each public method is a run template.
+
+    Besides ``_invoke`` / ``_ainvoke``, a kind that streams defines ``_transform(chunks, run,
+    **kwargs)`` and ``_atransform`` (``stream`` feeds them a one-chunk input stream).
+    """
 
     def stream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
-        """Stream the output as the transform produces it."""
-        return self.transform(iter([input]), config, **kwargs)
+        """Stream the output as the kind produces it (one run)."""
+        return self.transform(iter((input,)), config, **kwargs)
 
     def astream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`stream`."""
         return self.atransform(aiter_of(input), config, **kwargs)
+
+    def transform(
+        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Output]:
+        """Stream output from a stream of input (one run, started at the first input chunk)."""
+        return self._transform_stream_with_config(input, self._transform, config, **kwargs)
+
+    def atransform(
+        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """Async twin of :meth:`transform`."""
+        return self._atransform_stream_with_config(input, self._atransform, config, **kwargs)
+
+    def _transform(self, chunks: Iterator[Input], run: Run, **kwargs: Any) -> Iterator[Output]:
+        """Default: add up the input, then yield the output of ``_invoke``."""
+        yield self._invoke(Accumulator.of(chunks).value, run, **kwargs)
+
+    async def _atransform(
+        self, chunks: AsyncIterator[Input], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Output]:
+        """Default: add up the input, then yield the output of ``_ainvoke``."""
+        yield await self._ainvoke((await Accumulator.aof(chunks)).value, run, **kwargs)
+
+
+def _guarded(
+    invoke: Callable[..., Any], return_exceptions: bool, kwargs: dict[str, Any]
+) -> Callable[[Any, RunnableConfig], Any]:
+    """``invoke(input, config, **kwargs)``, returning its exception with ``return_exceptions``."""
+    if not return_exceptions:
+        return lambda item, config: invoke(item, config, **kwargs)
+
+    def one(item: Any, config: RunnableConfig) -> Any:
+        try:
+            return invoke(item, config, **kwargs)
+        except Exception as exc:
+            return exc
+
+    return one
+
+
+def _aguarded(
+    ainvoke: Callable[..., Awaitable[Any]], return_exceptions: bool, kwargs: dict[str, Any]
+) -> Callable[[Any, RunnableConfig], Awaitable[Any]]:
+    """Async twin of :func:`_guarded`."""
+
+    async def one(item: Any, config: RunnableConfig) -> Any:
+        try:
+            return await ainvoke(item, config, **kwargs)
+        except Exception as exc:
+            if return_exceptions:
+                return exc
+            raise
+
+    return one
 
 
 async def gather_with_concurrency(limit: int | None, coros: Sequence[Awaitable[Any]]) -> list[Any]:

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 
-from ._base import Input, Output, Runnable
+from ._base import BatchConfig, Input, Output, Runnable, RunnableCalls
 from ._config import RunnableConfig, merge_configs
 from ._iter import aclosing_iter
 from ._run import Run
@@ -65,45 +65,25 @@ class RunnableBinding(Runnable[Input, Output]):
         """``bound.ainvoke`` with the merged config."""
         return await self.bound.ainvoke(input, self._merge(config), **{**self.kwargs, **kwargs})
 
-    def _merge_list(
-        self, config: RunnableConfig | Sequence[RunnableConfig] | None, n: int
-    ) -> list[RunnableConfig]:
+    def _merge_list(self, config: BatchConfig, n: int) -> list[RunnableConfig]:
         if isinstance(config, Sequence) and not isinstance(config, dict):
             return [self._merge(c) for c in config]
         single = cast("RunnableConfig | None", config)
         return [self._merge(single) for _ in range(n)]
 
     def batch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, inputs: Sequence[Input], config: BatchConfig = None, **kwargs: Any
     ) -> list[Any]:
-        """``bound.batch`` with merged configs."""
-        return self.bound.batch(
-            inputs,
-            self._merge_list(config, len(inputs)),
-            return_exceptions=return_exceptions,
-            **{**self.kwargs, **kwargs},
-        )
+        """``bound.batch`` with merged configs (``return_exceptions`` passed on)."""
+        configs = self._merge_list(config, len(inputs))
+        return self.bound.batch(inputs, configs, **{**self.kwargs, **kwargs})
 
     async def abatch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, inputs: Sequence[Input], config: BatchConfig = None, **kwargs: Any
     ) -> list[Any]:
-        """``bound.abatch`` with merged configs."""
-        return await self.bound.abatch(
-            inputs,
-            self._merge_list(config, len(inputs)),
-            return_exceptions=return_exceptions,
-            **{**self.kwargs, **kwargs},
-        )
+        """``bound.abatch`` with merged configs (``return_exceptions`` passed on)."""
+        configs = self._merge_list(config, len(inputs))
+        return await self.bound.abatch(inputs, configs, **{**self.kwargs, **kwargs})
 
     def stream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
@@ -138,7 +118,7 @@ class RunnableBinding(Runnable[Input, Output]):
                 yield chunk
 
 
-class RunnableRetry(RunnableBinding[Input, Output]):
+class RunnableRetry(RunnableCalls[Input, Output], RunnableBinding[Input, Output]):
     """Retries ``bound`` on the given exception types; each attempt is a child run, attempts
     after the first tagged ``retry:attempt:N``. Waits grow exponentially with jitter
     (``initial`` 1 s, ``exp_base`` 2, ``jitter`` 1, ``max`` 60 s) unless disabled.
@@ -187,68 +167,53 @@ class RunnableRetry(RunnableBinding[Input, Output]):
             config=cast(RunnableConfig, {**self.config, **(config or {}), **kwargs}),
         )
 
-    def _wait(self, attempt: int) -> float:
-        if not self.wait_exponential_jitter:
+    def _invoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
+        attempts = _Attempts(self, run)
+        while True:
+            try:
+                return RunnableBinding.invoke(self, input, attempts.next_config(), **kwargs)
+            except self.retry_exception_types:
+                time.sleep(attempts.wait_or_raise())
+
+    async def _ainvoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
+        attempts = _Attempts(self, run)
+        while True:
+            try:
+                config = attempts.next_config()
+                return await RunnableBinding.ainvoke(self, input, config, **kwargs)
+            except self.retry_exception_types:
+                await asyncio.sleep(attempts.wait_or_raise())
+
+    # Each input is invoked (with retries) on its own, not batched through ``bound``.
+    batch = Runnable.batch
+    abatch = Runnable.abatch
+
+
+class _Attempts:
+    """The attempts of one retried run: each one's config, and the wait after a failure."""
+
+    __slots__ = ("number", "retry", "run")
+
+    def __init__(self, retry: RunnableRetry[Any, Any], run: Run) -> None:
+        self.retry = retry
+        self.run = run
+        self.number = 0
+
+    def next_config(self) -> RunnableConfig:
+        """The next attempt's config: a child of the run, tagged ``retry:attempt:N`` after
+        the first."""
+        self.number += 1
+        return self.run.child_config(f"retry:attempt:{self.number}" if self.number > 1 else None)
+
+    def wait_or_raise(self) -> float:
+        """Called while the caller handles an attempt's error: re-raise that error after the
+        last attempt, else return the seconds to wait (exponential with jitter unless
+        disabled)."""
+        retry = self.retry
+        if self.number >= retry.max_attempt_number:
+            raise  # the error the caller is handling
+        if not retry.wait_exponential_jitter:
             return 0.0
-        p = self.exponential_jitter_params
-        delay = p.get("initial", 1.0) * p.get("exp_base", 2.0) ** (attempt - 1)
+        p = retry.exponential_jitter_params
+        delay = p.get("initial", 1.0) * p.get("exp_base", 2.0) ** (self.number - 1)
         return min(delay + random.uniform(0, p.get("jitter", 1.0)), p.get("max", 60.0))
-
-    @staticmethod
-    def _attempt_config(run: Run, attempt: int) -> RunnableConfig:
-        tag = f"retry:attempt:{attempt}" if attempt > 1 else None
-        return run.child_config(tag)
-
-    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        for attempt in range(1, self.max_attempt_number + 1):
-            try:
-                return super().invoke(input, self._attempt_config(run, attempt), **kwargs)
-            except self.retry_exception_types:
-                if attempt == self.max_attempt_number:
-                    raise
-            time.sleep(self._wait(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        for attempt in range(1, self.max_attempt_number + 1):
-            try:
-                return await super().ainvoke(input, self._attempt_config(run, attempt), **kwargs)
-            except self.retry_exception_types:
-                if attempt == self.max_attempt_number:
-                    raise
-            await asyncio.sleep(self._wait(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
-        """Invoke ``bound``, retrying on failure."""
-        return self._call_with_config(self._invoke, input, config, **kwargs)  # type: ignore[no-any-return]
-
-    async def ainvoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Output:
-        """Async twin of :meth:`invoke`."""
-        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)  # type: ignore[no-any-return]
-
-    def batch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Invoke with retries on each input."""
-        return Runnable.batch(self, inputs, config, return_exceptions=return_exceptions, **kwargs)
-
-    async def abatch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
-    ) -> list[Any]:
-        """Async twin of :meth:`batch`."""
-        return await Runnable.abatch(
-            self, inputs, config, return_exceptions=return_exceptions, **kwargs
-        )

@@ -20,15 +20,20 @@ import asyncio
 import contextvars
 import logging
 import threading
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, NamedTuple
 from uuid import UUID
 
 __all__ = [
+    "CHAIN_END",
+    "CHAIN_ERROR",
+    "CHAIN_START",
+    "CUSTOM_EVENT",
     "AsyncCallbackHandler",
     "BaseCallbackHandler",
-    "call_handlers",
+    "Hook",
     "acall_handlers",
+    "call_handlers",
     "home_loop",
 ]
 
@@ -109,8 +114,15 @@ class BaseCallbackHandler:
         """The run ``run_id`` dispatched a custom event; ``data`` is the very object passed."""
 
 
+async def _nothing(self: Any, *args: Any, **kwargs: Any) -> None:
+    """Does nothing unless overridden (with ``async def``)."""
+
+
 class AsyncCallbackHandler(BaseCallbackHandler):
     """Base class of async callback handlers: override hooks with ``async def``.
+
+    The hooks take the arguments of :class:`BaseCallbackHandler`'s; each does nothing unless
+    overridden.
 
     Example:
         >>> class Progress(AsyncCallbackHandler):
@@ -118,52 +130,27 @@ class AsyncCallbackHandler(BaseCallbackHandler):
         ...         print("progress", data)
     """
 
-    async def on_chain_start(
-        self,
-        serialized: dict[str, Any] | None,
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """A run started."""
+    on_chain_start = on_chain_end = on_chain_error = on_custom_event = _nothing
 
-    async def on_chain_end(
-        self,
-        outputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """A run ended."""
 
-    async def on_chain_error(
-        self,
-        error: BaseException,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """A run raised ``error``."""
+class Hook(NamedTuple):
+    """A handler hook as the bus calls it: the method's name and its ``ignore_*`` flag."""
 
-    async def on_custom_event(
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: UUID,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """The run ``run_id`` dispatched a custom event."""
+    name: str
+    ignore: str
+
+
+def _hook(method: Callable[..., Any], ignore: str) -> Hook:
+    # Made from the method itself, so that a misspelt hook fails at import, not at run time.
+    if not isinstance(getattr(BaseCallbackHandler, ignore, None), bool):
+        raise AttributeError(f"BaseCallbackHandler has no flag {ignore!r}")
+    return Hook(method.__name__, ignore)
+
+
+CHAIN_START = _hook(BaseCallbackHandler.on_chain_start, "ignore_chain")
+CHAIN_END = _hook(BaseCallbackHandler.on_chain_end, "ignore_chain")
+CHAIN_ERROR = _hook(BaseCallbackHandler.on_chain_error, "ignore_chain")
+CUSTOM_EVENT = _hook(BaseCallbackHandler.on_custom_event, "ignore_custom_event")
 
 
 home_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
@@ -207,33 +194,35 @@ def _run_coroutine(coro: Coroutine[Any, Any, Any]) -> None:
 
 
 def call_handlers(
-    handlers: list[Any], hook: str, ignore: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    handlers: list[Any], hook: Hook, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
     """Call ``hook`` on every handler in order, from sync code, applying the error policy."""
+    name, ignore = hook
     for handler in handlers:
         if getattr(handler, ignore, False):
             continue
         try:
-            result = getattr(handler, hook)(*args, **kwargs)
+            result = getattr(handler, name)(*args, **kwargs)
             if result is not None and asyncio.iscoroutine(result):
                 _run_coroutine(result)
         except Exception as exc:
-            _report(handler, hook, exc)
+            _report(handler, name, exc)
 
 
 async def acall_handlers(
-    handlers: list[Any], hook: str, ignore: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    handlers: list[Any], hook: Hook, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
     """Call ``hook`` on every handler in order, from async code, applying the error policy.
 
     (The bus calls the handlers with ``run_inline`` first, as langchain-core does.)
     """
+    name, ignore = hook
     for handler in handlers:
         if getattr(handler, ignore, False):
             continue
         try:
-            result = getattr(handler, hook)(*args, **kwargs)
+            result = getattr(handler, name)(*args, **kwargs)
             if asyncio.iscoroutine(result):
                 await result
         except Exception as exc:
-            _report(handler, hook, exc)
+            _report(handler, name, exc)

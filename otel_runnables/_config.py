@@ -103,6 +103,8 @@ def _check(config: dict[str, Any]) -> None:
                 )
         elif key == "recursion_limit" and not isinstance(value, int):
             raise TypeError(f"config['recursion_limit'] must be an int, got {value!r}")
+        elif key == "run_name" and not isinstance(value, str):
+            raise TypeError(f"config['run_name'] must be a str, got {value!r}")
 
 
 def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:

@@ -16,14 +16,16 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._config import RunnableConfig, ensure_config
-from ._scope import Scope
+from ._iter import aclosing_iter
+from ._run import checked_run_id
+from ._scope import Scope, checked_handlers
 from ._sink import Sink
 
 if TYPE_CHECKING:
     from ._base import Runnable
     from ._run import Run
 
-__all__ = ["EventStreamSink", "StreamEvent", "astream_events"]
+__all__ = ["EventFilter", "EventStreamSink", "StreamEvent", "astream_events"]
 
 SUPPORTED_VERSIONS = ("v2",)
 
@@ -49,50 +51,60 @@ class StreamEvent(TypedDict):
     parent_ids: list[str]
 
 
-class _Filter:
-    __slots__ = (
-        "exclude_names",
-        "exclude_tags",
-        "exclude_types",
-        "include_names",
-        "include_tags",
-        "include_types",
-        "passes_all",
-    )
+Names = Sequence[str] | None
+Set = frozenset[str] | None
 
-    include_names: frozenset[str] | None
-    include_types: frozenset[str] | None
-    include_tags: frozenset[str] | None
-    exclude_names: frozenset[str] | None
-    exclude_types: frozenset[str] | None
-    exclude_tags: frozenset[str] | None
 
-    def __init__(self, **filters: Sequence[str] | None) -> None:
-        for key, value in filters.items():
-            if value is not None and (isinstance(value, str) or not isinstance(value, Sequence)):
-                raise TypeError(f"{key} must be a list of str, got {value!r}")
-            setattr(self, key, None if value is None else frozenset(value))
-        self.passes_all = all(v is None for v in filters.values())
+class EventFilter:
+    """Which events an ``astream_events`` call yields: langchain-core's include/exclude rules
+    by run name, run type (the event name for custom events) and tags."""
+
+    __slots__ = ("exclude", "include", "passes_all")
+
+    def __init__(
+        self, include: tuple[Names, Names, Names], exclude: tuple[Names, Names, Names]
+    ) -> None:
+        """``include`` and ``exclude``: (names, types, tags), each a list of str or None."""
+        self.include = _as_sets("include", include)
+        self.exclude = _as_sets("exclude", exclude)
+        self.passes_all = self.include == self.exclude == (None, None, None)
 
     def __call__(self, name: str, tags: list[str], kind: str) -> bool:
         if self.passes_all:
             return True
-        include = (
-            self.include_names is None and self.include_types is None and self.include_tags is None
-        )
-        if self.include_names is not None:
-            include = include or name in self.include_names
-        if self.include_types is not None:
-            include = include or kind in self.include_types
-        if self.include_tags is not None:
-            include = include or any(tag in self.include_tags for tag in tags)
-        if self.exclude_names is not None:
-            include = include and name not in self.exclude_names
-        if self.exclude_types is not None:
-            include = include and kind not in self.exclude_types
-        if self.exclude_tags is not None:
-            include = include and all(tag not in self.exclude_tags for tag in tags)
+        names, types, tag_set = self.include
+        include = names is None and types is None and tag_set is None
+        if names is not None:
+            include = include or name in names
+        if types is not None:
+            include = include or kind in types
+        if tag_set is not None:
+            include = include or any(tag in tag_set for tag in tags)
+        names, types, tag_set = self.exclude
+        if names is not None:
+            include = include and name not in names
+        if types is not None:
+            include = include and kind not in types
+        if tag_set is not None:
+            include = include and all(tag not in tag_set for tag in tags)
         return include
+
+
+def _as_sets(which: str, given: tuple[Names, Names, Names]) -> tuple[Set, Set, Set]:
+    names, types, tags = given
+    return (
+        _as_set(which, "names", names),
+        _as_set(which, "types", types),
+        _as_set(which, "tags", tags),
+    )
+
+
+def _as_set(which: str, kind: str, value: Names) -> Set:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{which}_{kind} must be a list of str, got {value!r}")
+    return frozenset(value)
 
 
 _DONE: Any = object()
@@ -103,7 +115,9 @@ class EventStreamSink(Sink):
 
     __slots__ = ("_filter", "_infos", "_loop", "_parents", "_thread", "queue", "root_id")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, event_filter: _Filter) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, event_filter: EventFilter, root_id: str
+    ) -> None:
         self._loop = loop
         self._thread = threading.get_ident()
         self._filter = event_filter
@@ -111,7 +125,7 @@ class EventStreamSink(Sink):
         self._parents: dict[str, str | None] = {}
         self._infos: dict[str, dict[str, Any]] = {}
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.root_id: str | None = None
+        self.root_id = root_id
 
     def _put(self, item: Any) -> None:
         if threading.get_ident() == self._thread:
@@ -146,10 +160,8 @@ class EventStreamSink(Sink):
             "run_type": run.run_type,
         }
         data: dict[str, Any] = {}
-        inputs = run.inputs
-        if not (type(inputs) is dict and inputs == {"input": ""}):
-            data["input"] = inputs
-            info["inputs"] = inputs
+        if not run.input_pending:
+            data["input"] = info["inputs"] = run.inputs
         self._infos[run_id] = info
         self._send(
             {
@@ -244,16 +256,10 @@ class EventStreamSink(Sink):
 def astream_events(
     runnable: Runnable[Any, Any],
     input: Any,
-    config: RunnableConfig | None = None,
-    *,
+    config: RunnableConfig | None,
     version: str,
-    include_names: Sequence[str] | None = None,
-    include_types: Sequence[str] | None = None,
-    include_tags: Sequence[str] | None = None,
-    exclude_names: Sequence[str] | None = None,
-    exclude_types: Sequence[str] | None = None,
-    exclude_tags: Sequence[str] | None = None,
-    **kwargs: Any,
+    event_filter: EventFilter,
+    kwargs: dict[str, Any],
 ) -> AsyncIterator[StreamEvent]:
     """Validate the arguments now, then return the event stream of one ``astream`` call."""
     if version not in SUPPORTED_VERSIONS:
@@ -261,55 +267,46 @@ def astream_events(
             f"astream_events version {version!r} is not supported; supported versions:"
             f" {', '.join(repr(v) for v in SUPPORTED_VERSIONS)}"
         )
-    event_filter = _Filter(
-        include_names=include_names,
-        include_types=include_types,
-        include_tags=include_tags,
-        exclude_names=exclude_names,
-        exclude_types=exclude_types,
-        exclude_tags=exclude_tags,
-    )
     config = ensure_config(config)
-    return _stream(runnable, input, config, event_filter, kwargs)
+    run_id = config.get("run_id")
+    run_id = uuid.uuid4() if run_id is None else checked_run_id(run_id)
+    config["run_id"] = run_id
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, Scope):
+        scope = callbacks
+    else:
+        handlers = [] if callbacks is None else checked_handlers(callbacks)
+        scope = Scope(None, handlers, (), [], {})
+    return _stream(runnable, input, config, scope, event_filter, str(run_id), kwargs)
 
 
 async def _stream(
     runnable: Runnable[Any, Any],
     input: Any,
     config: RunnableConfig,
-    event_filter: _Filter,
+    scope: Scope,
+    event_filter: EventFilter,
+    root_id: str,
     kwargs: dict[str, Any],
 ) -> AsyncIterator[StreamEvent]:
-    sink = EventStreamSink(asyncio.get_running_loop(), event_filter)
-    config.setdefault("run_id", uuid.uuid4())
-    root_id = config["run_id"]
-    sink.root_id = str(root_id if isinstance(root_id, uuid.UUID) else uuid.UUID(str(root_id)))
-    callbacks = config.get("callbacks")
-    if callbacks is None:
-        config["callbacks"] = [sink]  # type: ignore[list-item]
-    elif isinstance(callbacks, Scope):
-        config["callbacks"] = callbacks.with_handlers([sink])
-    else:
-        config["callbacks"] = [*callbacks, sink]  # type: ignore[list-item]
+    sink = EventStreamSink(asyncio.get_running_loop(), event_filter, root_id)
+    config["callbacks"] = scope.with_sink(sink)
 
     async def consume() -> None:
         # The root's chunks are reported as they come out of astream, as long as the root
         # run was still open at the first one (a run that streams by invoking first has not).
-        stream = runnable.astream(input, config, **kwargs)
         root_event: tuple[str, dict[str, Any]] | None = None
         first = True
         try:
-            async for chunk in stream:
-                if first:
-                    first = False
-                    root_event = sink.stream_event(sink.root_id)  # type: ignore[arg-type]
-                if root_event is not None:
-                    sink.stream_chunk(sink.root_id, chunk, root_event)  # type: ignore[arg-type]
+            async with aclosing_iter(runnable.astream(input, config, **kwargs)) as stream:
+                async for chunk in stream:
+                    if first:
+                        first = False
+                        root_event = sink.stream_event(root_id)
+                    if root_event is not None:
+                        sink.stream_chunk(root_id, chunk, root_event)
         finally:
-            try:
-                await stream.aclose()  # type: ignore[attr-defined]
-            finally:
-                sink.close()
+            sink.close()
 
     task = asyncio.ensure_future(consume())
     first_run_id = None

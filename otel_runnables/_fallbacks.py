@@ -5,27 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from ._base import Input, Output, Runnable
-from ._config import RunnableConfig, ensure_config, hop
+from ._base import Input, Output, Runnable, RunnableCalls
+from ._config import RunnableConfig, hop
+from ._iter import aclosing_iter
 from ._run import Run
 
 __all__ = ["RunnableWithFallbacks"]
 
 
-def _add(total: Any, chunk: Any) -> Any:
-    """The streamed output so far; None once two chunks could not be added."""
-    try:
-        return total + chunk
-    except TypeError:
-        return None
-
-
-class RunnableWithFallbacks(Runnable[Input, Output]):
+class RunnableWithFallbacks(RunnableCalls[Input, Output]):
     """Tries ``runnable``, then each fallback in order, on the handled exception types.
 
     When all fail, the first error is raised. With ``exception_key``, the input dict gets the
     previous error under that key before each fallback. Every attempt is a child run (a child
     span), also for ``invoke``, where langchain-core makes them siblings of this run.
+
+    Streaming tries each candidate until one yields its first chunk without a handled error;
+    that candidate then streams to the end.
 
     Example:
         >>> from otel_runnables import RunnableLambda
@@ -55,50 +51,42 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
 
     def _check(self, input: Any) -> None:
         if self.exception_key is not None and not isinstance(input, dict):
+            # langchain-core's message, word for word (the missing space included).
             raise ValueError(
                 "If 'exception_key' is specified then input must be a dictionary."
                 f"However found a type of {type(input)} for input"
             )
 
     def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
+        attempts = _Attempts(self, input)
         for runnable in self.runnables:
-            if self.exception_key and first_error is not None:
-                input[self.exception_key] = last_error
             try:
-                return runnable.invoke(input, run.current_config(), **kwargs)
+                return runnable.invoke(attempts.input(), run.current_config(), **kwargs)
             except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-        assert first_error is not None
-        raise first_error
+                attempts.failed(exc)
+        raise attempts.error()
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
+        attempts = _Attempts(self, input)
         for runnable in self.runnables:
-            if self.exception_key and first_error is not None:
-                input[self.exception_key] = last_error
             try:
-                return await hop(runnable.ainvoke, input, run.current_config(), **kwargs)
+                config = run.current_config()
+                return await hop(runnable.ainvoke, attempts.input(), config, **kwargs)
             except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-        assert first_error is not None
-        raise first_error
+                attempts.failed(exc)
+        raise attempts.error()
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
         """The first successful output among the runnable and its fallbacks."""
         self._check(input)
-        return self._call_with_config(self._invoke, input, config, **kwargs)  # type: ignore[no-any-return]
+        return super().invoke(input, config, **kwargs)
 
     async def ainvoke(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Output:
         """Async twin of :meth:`invoke`."""
         self._check(input)
-        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)  # type: ignore[no-any-return]
+        return await super().ainvoke(input, config, **kwargs)
 
     # -- streaming: the first chunk decides which candidate streams -----------------------
     def stream(
@@ -106,87 +94,73 @@ class RunnableWithFallbacks(Runnable[Input, Output]):
     ) -> Iterator[Output]:
         """Stream the first candidate that yields a first chunk without a handled error."""
         self._check(input)
-        config = ensure_config(config)
-        run = Run.start(config, self.get_name(), input)
-        child = run.current_config()
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
-        stream: Iterator[Any] | None = None
-        chunk: Any = None
-        for runnable in self.runnables:
-            try:
-                if self.exception_key and last_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run:
-                    stream = iter(runnable.stream(input, child, **kwargs))
-                    chunk = next(stream)
-            except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-            except BaseException as exc:
-                run.error(exc)
-                raise
-            else:
-                first_error = None
-                break
-        if first_error is not None or stream is None:
-            error = first_error or ValueError("No error stored at end of fallbacks.")
-            run.error(error)
-            raise error
-        output: Any = chunk
-        try:
-            yield chunk
-            for chunk in stream:
-                yield chunk
-                output = _add(output, chunk)
-        except BaseException as exc:
-            run.error(exc)
-            raise
-        run.end(output)
+        return self._stream_with_config(self._stream, input, config, **kwargs)
 
-    async def astream(
+    def astream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[Output]:
         """Async twin of :meth:`stream`."""
         self._check(input)
-        config = ensure_config(config)
-        run = await Run.astart(config, self.get_name(), input)
-        child = run.current_config()
-        first_error: BaseException | None = None
-        last_error: BaseException | None = None
-        stream: AsyncIterator[Any] | None = None
-        chunk: Any = None
+        return self._astream_with_config(self._astream, input, config, **kwargs)
+
+    def _stream(self, input: Any, run: Run, **kwargs: Any) -> Iterator[Any]:
+        attempts = _Attempts(self, input)
         for runnable in self.runnables:
             try:
-                if self.exception_key and last_error is not None:
-                    input[self.exception_key] = last_error  # type: ignore[index]
-                with run:
-                    stream = runnable.astream(input, child, **kwargs)
-                    chunk = await hop(anext, stream)
+                stream = iter(runnable.stream(attempts.input(), run.current_config(), **kwargs))
+                chunk = next(stream)
             except self.exceptions_to_handle as exc:
-                first_error = first_error or exc
-                last_error = exc
-            except BaseException as exc:
-                await run.aerror(exc)
-                raise
-            else:
-                first_error = None
-                break
-        if first_error is not None or stream is None:
-            error = first_error or ValueError("No error stored at end of fallbacks.")
-            await run.aerror(error)
-            raise error
-        output: Any = chunk
-        try:
-            yield chunk
-            async for chunk in stream:
+                attempts.failed(exc)
+                continue
+            try:
                 yield chunk
-                output = _add(output, chunk)
-        except BaseException as exc:
-            await run.aerror(exc)
-            raise
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        await run.aend(output)
+                yield from stream
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+            return
+        raise attempts.error()
+
+    async def _astream(self, input: Any, run: Run, **kwargs: Any) -> AsyncIterator[Any]:
+        attempts = _Attempts(self, input)
+        for runnable in self.runnables:
+            try:
+                stream = runnable.astream(attempts.input(), run.current_config(), **kwargs)
+                chunk = await hop(anext, stream)
+            except self.exceptions_to_handle as exc:
+                attempts.failed(exc)
+                continue
+            async with aclosing_iter(stream):
+                yield chunk
+                async for chunk in stream:
+                    yield chunk
+            return
+        raise attempts.error()
+
+
+class _Attempts:
+    """The errors of the candidates tried so far, and the input of the next one."""
+
+    __slots__ = ("_input", "exception_key", "first", "last")
+
+    def __init__(self, owner: RunnableWithFallbacks[Any, Any], input: Any) -> None:
+        self._input = input
+        self.exception_key = owner.exception_key
+        self.first: BaseException | None = None
+        self.last: BaseException | None = None
+
+    def input(self) -> Any:
+        """The next candidate's input: with ``exception_key``, the last error added to it."""
+        if self.exception_key and self.last is not None:
+            self._input[self.exception_key] = self.last
+        return self._input
+
+    def failed(self, error: BaseException) -> None:
+        self.first = self.first or error
+        self.last = error
+
+    def error(self) -> BaseException:
+        """What to raise once every candidate failed: the first error."""
+        # langchain-core's message, word for word.
+        return self.first or ValueError("No error stored at end of fallbacks.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -42,17 +42,35 @@ class Accumulator:
     """Adds up streamed chunks with ``+``; a chunk that cannot be added replaces the value.
 
     With ``sticky=True`` (the rule for a run's final input/output), once a chunk could not be
-    added every later chunk replaces the value as well.
+    added every later chunk replaces the value as well. ``seen`` tells whether any chunk came.
     """
 
-    __slots__ = ("addable", "sticky", "value")
+    __slots__ = ("addable", "seen", "sticky", "value")
 
     def __init__(self, *, sticky: bool) -> None:
         self.value: Any = None
         self.addable = True
         self.sticky = sticky
+        self.seen = False
+
+    @classmethod
+    def of(cls, chunks: Iterable[Any]) -> Accumulator:
+        """All of ``chunks`` added up (not sticky)."""
+        total = cls(sticky=False)
+        for chunk in chunks:
+            total.add(chunk)
+        return total
+
+    @classmethod
+    async def aof(cls, chunks: AsyncIterable[Any]) -> Accumulator:
+        """Async twin of :meth:`of`."""
+        total = cls(sticky=False)
+        async for chunk in chunks:
+            total.add(chunk)
+        return total
 
     def add(self, chunk: Any) -> None:
+        self.seen = True
         if self.value is None or (self.sticky and not self.addable):
             self.value = chunk
             return
@@ -64,63 +82,54 @@ class Accumulator:
 
 
 class _TeeSource(Generic[T]):
+    """What the copies of a tee share: the source, one buffer per copy, and a lock."""
+
     __slots__ = ("buffers", "iterator", "lock")
 
-    def __init__(self, iterator: Iterator[T], n: int) -> None:
+    def __init__(self, iterator: Any, n: int, lock: Any) -> None:
         self.iterator = iterator
         self.buffers: list[deque[T]] = [deque() for _ in range(n)]
-        self.lock = threading.Lock()
+        self.lock = lock
+
+    def push(self, item: T) -> None:
+        for buffer in self.buffers:
+            buffer.append(item)
 
 
-def _tee_child(source: _TeeSource[T], index: int) -> Iterator[T]:
-    buffer = source.buffers[index]
+def _tee_child(source: _TeeSource[T], buffer: deque[T]) -> Iterator[T]:
     while True:
         if not buffer:
             with source.lock:
-                if not buffer:
+                if not buffer:  # (another copy may have pulled meanwhile)
                     try:
-                        item = next(source.iterator)
+                        source.push(next(source.iterator))
                     except StopIteration:
                         return
-                    for other in source.buffers:
-                        other.append(item)
         yield buffer.popleft()
 
 
 def tee(iterator: Iterator[T], n: int = 2) -> tuple[Iterator[T], ...]:
     """``itertools.tee`` that may be consumed from several threads at once."""
-    source = _TeeSource(iter(iterator), n)
-    return tuple(_tee_child(source, i) for i in range(n))
+    source: _TeeSource[T] = _TeeSource(iter(iterator), n, threading.Lock())
+    return tuple(_tee_child(source, buffer) for buffer in source.buffers)
 
 
-class _ATeeSource(Generic[T]):
-    __slots__ = ("buffers", "iterator", "lock")
-
-    def __init__(self, iterator: AsyncIterator[T], n: int) -> None:
-        self.iterator = iterator
-        self.buffers: list[deque[T]] = [deque() for _ in range(n)]
-        self.lock = asyncio.Lock()
-
-
-async def _atee_child(source: _ATeeSource[T], index: int) -> AsyncIterator[T]:
-    buffer = source.buffers[index]
+async def _atee_child(source: _TeeSource[T], buffer: deque[T]) -> AsyncIterator[T]:
     while True:
         if not buffer:
             async with source.lock:
                 if not buffer:
                     try:
-                        item = await source.iterator.__anext__()
+                        source.push(await anext(source.iterator))
                     except StopAsyncIteration:
                         return
-                    for other in source.buffers:
-                        other.append(item)
         yield buffer.popleft()
 
 
 def atee(iterator: AsyncIterator[T], n: int = 2) -> tuple[AsyncIterator[T], ...]:
     """Async twin of :func:`tee` (consumers may be concurrent tasks)."""
-    source = _ATeeSource(iterator, n)
-    return tuple(_atee_child(source, i) for i in range(n))
+    source: _TeeSource[T] = _TeeSource(iterator, n, asyncio.Lock())
+    return tuple(_atee_child(source, buffer) for buffer in source.buffers)
 
 
 async def aiter_of(value: T) -> AsyncIterator[T]:

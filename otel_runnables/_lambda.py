@@ -6,7 +6,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from ._base import Input, Output, Runnable, StreamingRunnable
+from ._base import Input, Output, Runnable, RunnableKind
 from ._config import RunnableConfig, patch_config, run_in_executor
 from ._iter import Accumulator, aclosing_iter
 from ._run import Run
@@ -28,7 +28,7 @@ def _is_async(func: Any) -> bool:
     )
 
 
-class RunnableLambda(StreamingRunnable[Input, Output]):
+class RunnableLambda(RunnableKind[Input, Output]):
     """A runnable that calls ``func`` (sync) and/or ``afunc`` (async) on its input.
 
     The function may take a ``config`` argument to receive the run's config; it may return
@@ -62,6 +62,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
             self.func = func
             named = func
         else:
+            # langchain-core's message, word for word (the missing space included).
             raise TypeError(
                 f"Expected a callable type for `func`.Instead got an unsupported type: {type(func)}"
             )
@@ -93,6 +94,7 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
     def _check_recursion(self, run: Run, input: Any) -> RunnableConfig:
         limit = run.config.get("recursion_limit", 25)
         if limit <= 0:
+            # langchain-core's message, word for word.
             raise RecursionError(
                 f"Recursion limit reached when invoking {self} with input {input}."
             )
@@ -100,28 +102,22 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
 
     def _sync_output(self, input: Any, run: Run) -> Any:
         if self._func_is_generator:
-            total = Accumulator(sticky=False)
-            for chunk in self._call_func(input, run):
-                total.add(chunk)
-            return total.value
+            return Accumulator.of(self._call_func(input, run)).value
         return self._call_func(input, run)
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run) -> Any:
-        output = self._sync_output(input, run)
+    def _invoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
+        output: Output = self._sync_output(input, run)
         if isinstance(output, Runnable):
             output = output.invoke(input, self._check_recursion(run, input))
         return output
 
-    async def _ainvoke(self, input: Any, run: Run) -> Any:
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         if not hasattr(self, "afunc"):
             output = await run_in_executor(self._sync_output, input, run)
         elif self._afunc_is_generator:
-            total = Accumulator(sticky=False)
             async with aclosing_iter(self._call_afunc(input, run)) as stream:
-                async for chunk in stream:
-                    total.add(chunk)
-            output = total.value
+                output = (await Accumulator.aof(stream)).value
         else:
             output = await self._call_afunc(input, run)
         if isinstance(output, Runnable):
@@ -131,23 +127,15 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
         """Call the function on ``input`` (an async-only lambda raises ``TypeError``)."""
         if not hasattr(self, "func"):
+            # langchain-core's message, word for word (the missing space included).
             raise TypeError(
                 "Cannot invoke a coroutine function synchronously.Use `ainvoke` instead."
             )
-        return self._call_with_config(self._invoke, input, config)  # type: ignore[no-any-return]
-
-    async def ainvoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Output:
-        """Await ``afunc``, or run ``func`` in a worker thread with the caller's context."""
-        return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
+        return self._call_with_config(self._invoke, input, config, **kwargs)
 
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, chunks: Iterator[Any], run: Run) -> Iterator[Any]:
-        total_input = Accumulator(sticky=False)
-        for chunk in chunks:
-            total_input.add(chunk)
-        final = total_input.value
+    def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
+        final = Accumulator.of(chunks).value
         if self._func_is_generator:
             output = None
             total = Accumulator(sticky=False)
@@ -162,14 +150,14 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
         elif not self._func_is_generator:
             yield output
 
-    async def _atransform(self, chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
-        total_input = Accumulator(sticky=False)
-        async for chunk in chunks:
-            total_input.add(chunk)
-        final = total_input.value
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        final = (await Accumulator.aof(chunks)).value
         streamed = False
         if not hasattr(self, "afunc"):
             if self._func_is_generator:
+                # langchain-core's message, word for word (the missing space included).
                 raise TypeError(
                     "Cannot stream from a generator function asynchronously.Use .stream() instead."
                 )
@@ -198,16 +186,11 @@ class RunnableLambda(StreamingRunnable[Input, Output]):
     ) -> Iterator[Output]:
         """Add up the input stream, call the function, stream its output."""
         if not hasattr(self, "func"):
+            # langchain-core's message, word for word (the missing space included).
             raise TypeError(
                 "Cannot stream a coroutine function synchronously.Use `astream` instead."
             )
-        yield from self._transform_stream_with_config(input, self._transform, config)
-
-    def atransform(
-        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Output]:
-        """Async twin of :meth:`transform`."""
-        return self._atransform_stream_with_config(input, self._atransform, config)
+        yield from self._transform_stream_with_config(input, self._transform, config, **kwargs)
 
 
 def chain(func: Callable[..., Any]) -> Runnable[Any, Any]:

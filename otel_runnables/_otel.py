@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
@@ -21,13 +23,14 @@ from . import _attributes as attrs
 from ._sink import Sink
 from ._version import __version__
 
+logger = logging.getLogger("otel_runnables")
+
 if TYPE_CHECKING:
     from ._run import Run
 
 __all__ = ["SPAN_SINK", "SpanSink", "TracingOptions"]
 
 _CANCELLATIONS = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
-_PLACEHOLDER_KEY = "input"
 
 _ENV_HIDE_IO = "OTEL_RUNNABLES_HIDE_IO"
 _ENV_HIDE_EVENT_DATA = "OTEL_RUNNABLES_HIDE_EVENT_DATA"
@@ -49,8 +52,8 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _env_snapshot_reader() -> Callable[[], tuple[Any, ...]]:
-    """A cheap function returning the raw values of the variables the options depend on.
+def _env_snapshot_reader(names: tuple[str, ...] = _ENV_KEYS) -> Callable[[], tuple[Any, ...]]:
+    """A cheap function returning the raw values of ``names`` (any number of variables).
 
     ``os.environ.get`` of an unset variable costs microseconds (a ``KeyError`` is raised and
     caught inside), so CPython's backing dict is read directly when it is there; the raw
@@ -59,15 +62,11 @@ def _env_snapshot_reader() -> Callable[[], tuple[Any, ...]]:
     data = getattr(os.environ, "_data", None)
     encodekey = getattr(os.environ, "encodekey", None)
     if isinstance(data, dict) and callable(encodekey):
-        try:
-            k0, k1, k2, k3, k4 = (encodekey(k) for k in _ENV_KEYS)
-        except Exception:  # pragma: no cover - exotic os.environ
-            pass
-        else:
-            get = data.get
-            return lambda: (get(k0), get(k1), get(k2), get(k3), get(k4))
+        keys = tuple(encodekey(name) for name in names)
+        get = data.get
+        return lambda: tuple(map(get, keys))
     environ = os.environ  # pragma: no cover - non-CPython fallback
-    return lambda: tuple(environ.get(k) for k in _ENV_KEYS)  # pragma: no cover
+    return lambda: tuple(map(environ.get, names))  # pragma: no cover
 
 
 class TracingOptions:
@@ -132,57 +131,119 @@ class TracingOptions:
         self.value_length_limit = attrs.value_length_limit()
 
 
+# How a root run's span will be sampled, judged from the SDK sampler's description (public
+# API): the SDK's default and the standard always-on samplers decide from the parent alone.
+_ALWAYS = "always"
+_BY_PARENT = "by parent"
+_UNKNOWN = "unknown"
+_VERDICTS = {
+    "AlwaysOnSampler": _ALWAYS,
+    "ParentBased{root:AlwaysOnSampler,remoteParentSampled:AlwaysOnSampler,"
+    "remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,"
+    "localParentNotSampled:AlwaysOffSampler}": _BY_PARENT,
+}
+
+
+def root_sampling(tracer: trace.Tracer) -> str:
+    """``always``: every root span records; ``by parent``: a root span records unless the
+    current span is a sampled-out one; ``unknown``: only the started span can tell."""
+    sampler = getattr(tracer, "sampler", None)  # the SDK's Tracer has one
+    try:
+        description = sampler.get_description() if sampler is not None else None
+    except Exception:
+        return _UNKNOWN
+    return _VERDICTS.get(description, _UNKNOWN) if isinstance(description, str) else _UNKNOWN
+
+
 class SpanSink(Sink):
     """Turns runs into spans and custom events into span events."""
 
-    __slots__ = ("_recording", "_tracer", "options")
+    __slots__ = ("_recording", "_root_sampling", "_tracer", "options")
 
     def __init__(self) -> None:
         self.options = TracingOptions()
         self._tracer: trace.Tracer | None = None
+        self._root_sampling = _UNKNOWN
         self._recording = False
 
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Use ``provider`` instead of the global one (None: back to the global provider)."""
         self.options.tracer_provider = provider
         self._tracer = None
+        self._root_sampling = _UNKNOWN
         self._recording = False
 
     @property
     def tracer(self) -> trace.Tracer:
+        """The tracer of the configured provider (the global one unless set)."""
         tracer = self._tracer
         if tracer is None:
             tracer = trace.get_tracer(
                 "otel_runnables", __version__, tracer_provider=self.options.tracer_provider
             )
             self._tracer = tracer
+            self._root_sampling = root_sampling(tracer)
         return tracer
 
     def on_start(self, run: Run) -> None:
+        tracer = self._tracer or self.tracer
         parent = run.parent
-        context = None if parent is None else parent.otel_context
-        # Attributes go into start_span (one copy into the span) when spans are being
-        # recorded, which the previous span tells; otherwise they are set only if needed.
-        attributes = None
-        if self._recording:
-            if parent is None:
+        if parent is None:
+            # The current context, read once (start_span and set_span_in_context would each
+            # read it again when given None).
+            context = otel_context.get_current()
+            # Will the root record? Sure from the sampler when it decides by the parent (the
+            # SDK default); else predicted by what the last root did.
+            verdict = self._root_sampling
+            if verdict is _ALWAYS:
+                predicted = sure = True
+            elif verdict is _BY_PARENT:
+                if context:  # (an empty context holds no span: the root records)
+                    ambient = trace.get_current_span(context).get_span_context()
+                    predicted = sure = not ambient.is_valid or ambient.trace_flags.sampled
+                else:
+                    predicted = sure = True
+            else:
+                predicted, sure = self._recording, False
+            if predicted:
                 self.options.refresh()
-            attributes = self._start_attributes(run)
-        span = self.tracer.start_span(  # kind: INTERNAL, the default
+        else:
+            context = parent.otel_context
+            # A child records when its parent does (the parent-based samplers' rule).
+            parent_span = parent.span
+            predicted = sure = parent_span is not None and parent_span.is_recording()
+        # Known attributes go into start_span (one copy into the span); the input, the one
+        # costly conversion, only once the run is sure to be recorded: a sampled-out run
+        # converts nothing.
+        attributes = None
+        if predicted:
+            try:
+                attributes = self._start_attributes(run, sure)
+            except Exception:  # never lose the span for an attribute
+                logger.exception("otel_runnables sink SpanSink failed to convert attributes")
+        span = tracer.start_span(  # kind: INTERNAL, the default
             run.name, context=context, attributes=attributes, start_time=run.start_ns
         )
         run.span = span
         recording = span.is_recording()
         if recording or span.get_span_context().is_valid:
             run.otel_context = trace.set_span_in_context(span, context)
-        if recording is not self._recording:
+        if parent is None and recording is not self._recording:
             self._recording = recording
-            if recording and attributes is None:
-                if parent is None:
-                    self.options.refresh()
-                span.set_attributes(self._start_attributes(run))
+            if recording and not predicted:
+                self.options.refresh()
+        if not recording:
+            return
+        if not predicted:
+            span.set_attributes(self._start_attributes(run, True))
+        elif not sure and not self.options.hide_io and not run.input_pending:
+            span.set_attributes(self._input_attributes(run.inputs))
 
-    def _start_attributes(self, run: Run) -> dict[str, Any]:
+    def _input_attributes(self, inputs: Any) -> dict[str, Any]:
+        value, mime = attrs.value_and_mime(inputs, self.options.value_length_limit)
+        return {attrs.INPUT_VALUE: value, attrs.INPUT_MIME_TYPE: mime}
+
+    def _start_attributes(self, run: Run, with_input: bool) -> dict[str, Any]:
         options = self.options
         limit = options.value_length_limit
         run_type = run.run_type
@@ -197,7 +258,7 @@ class SpanSink(Sink):
             out[attrs.TAGS] = [attrs.truncate(str(tag), limit) for tag in run.tags]
         if run.metadata:
             out.update(attrs.metadata_attributes(run.metadata, limit))
-        if not options.hide_io and not _is_placeholder(run.inputs):
+        if with_input and not options.hide_io and not run.input_pending:
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
                 run.inputs, limit
             )
@@ -231,7 +292,7 @@ class SpanSink(Sink):
         if run.chunks:
             out[attrs.STREAM_CHUNKS] = run.chunks
             out[attrs.STREAM_FIRST_CHUNK_MS] = (run.first_chunk_ns - run.start_ns) / 1e6
-        if not self.options.hide_io and inputs is not run.inputs and _is_placeholder(run.inputs):
+        if run.input_pending and not self.options.hide_io:
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
                 inputs, self.options.value_length_limit
             )
@@ -255,33 +316,33 @@ class SpanSink(Sink):
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         span = run.span
-        if span is None:
+        if span is not None:
+            with _ending(span):
+                if span.is_recording():
+                    self._record_error(span, run, error, inputs)
+
+    def _record_error(self, span: Any, run: Run, error: BaseException, inputs: Any) -> None:
+        out = self._end_attributes(run, inputs)
+        if isinstance(error, _CANCELLATIONS):
+            out[attrs.CANCELLED] = True
+            span.set_attributes(out)
             return
-        try:
-            if span.is_recording():
-                out = self._end_attributes(run, inputs)
-                if isinstance(error, _CANCELLATIONS):
-                    out[attrs.CANCELLED] = True
-                    span.set_attributes(out)
-                else:
-                    limit = self.options.value_length_limit
-                    kind = type(error).__name__
-                    message = attrs.truncate(f"{kind}: {attrs.safe_str(error)}", limit)
-                    out[attrs.ERROR_TYPE] = type(error).__qualname__
-                    span.set_attributes(out)
-                    span.set_status(Status(StatusCode.ERROR, message))
-                    with contextlib.suppress(Exception):  # an exception whose __str__ raises
-                        span.record_exception(error)
-        finally:
-            span.end()
+        limit = self.options.value_length_limit
+        message = attrs.truncate(f"{type(error).__name__}: {attrs.safe_str(error)}", limit)
+        out[attrs.ERROR_TYPE] = type(error).__qualname__
+        span.set_attributes(out)
+        span.set_status(Status(StatusCode.ERROR, message))
+        with contextlib.suppress(Exception):  # an exception whose __str__ raises
+            span.record_exception(error)
 
 
-def _is_placeholder(inputs: Any) -> bool:
-    """True for the ``{"input": ""}`` a streamed run starts with (its input is not known yet)."""
-    if type(inputs) is not dict or len(inputs) != 1:
-        return False
-    value = inputs.get(_PLACEHOLDER_KEY)
-    return type(value) is str and not value
+@contextlib.contextmanager
+def _ending(span: Any) -> Iterator[None]:
+    """End ``span`` however the block exits."""
+    try:
+        yield
+    finally:
+        span.end()
 
 
 SPAN_SINK = SpanSink()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
-from ._base import Input, Runnable, StreamingRunnable, coerce_to_runnable
+from ._base import Input, Runnable, RunnableKind, coerce_to_runnable
 from ._config import RunnableConfig, get_executor_for_config, hop
 from ._iter import AddableDict, atee, tee
 from ._run import Run
@@ -15,7 +15,7 @@ from ._run import Run
 __all__ = ["RunnableParallel"]
 
 
-class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
+class RunnableParallel(RunnableKind[Input, dict[str, Any]]):
     """Runs each of its steps on the same input, concurrently, and returns ``{key: output}``.
 
     Each step is a child run tagged ``map:key:<key>``. Sync steps run in worker threads
@@ -47,7 +47,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
         return run.child_config(f"map:key:{key}")
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run) -> dict[str, Any]:
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
         with get_executor_for_config(run.config) as executor:
             futures = [
                 executor.submit(step.invoke, input, self._step_config(run, key))
@@ -55,7 +55,7 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
             ]
             return {key: f.result() for key, f in zip(self.steps__, futures, strict=True)}
 
-    async def _ainvoke(self, input: Any, run: Run) -> dict[str, Any]:
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
         results = await asyncio.gather(
             *(
                 hop(step.ainvoke, input, self._step_config(run, key))
@@ -64,21 +64,9 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
         )
         return dict(zip(self.steps__, results, strict=True))
 
-    def invoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Run every step on ``input`` in worker threads."""
-        return self._call_with_config(self._invoke, input, config)  # type: ignore[no-any-return]
-
-    async def ainvoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Run every step on ``input`` as concurrent tasks."""
-        return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
-
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, inputs: Iterator[Any], run: Run) -> Iterator[Any]:
-        copies = list(tee(inputs, len(self.steps__)))
+    def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
+        copies = list(tee(chunks, len(self.steps__)))
         generators = [
             (key, step.transform(copies.pop(), self._step_config(run, key)))
             for key, step in self.steps__.items()
@@ -105,8 +93,10 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
                 for _, gen in generators:
                     gen.close()  # type: ignore[attr-defined]
 
-    async def _atransform(self, inputs: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
-        copies = list(atee(inputs, len(self.steps__)))
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        copies = list(atee(chunks, len(self.steps__)))
         generators = [
             (key, step.atransform(copies.pop(), self._step_config(run, key)))
             for key, step in self.steps__.items()
@@ -130,15 +120,3 @@ class RunnableParallel(StreamingRunnable[Input, dict[str, Any]]):
                 await asyncio.wait(pending)
             for _, gen in generators:
                 await gen.aclose()  # type: ignore[attr-defined]
-
-    def transform(
-        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[dict[str, Any]]:
-        """Stream ``{key: chunk}`` dicts as the steps produce chunks."""
-        return self._transform_stream_with_config(input, self._transform, config)
-
-    def atransform(
-        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Async twin of :meth:`transform`."""
-        return self._atransform_stream_with_config(input, self._atransform, config)

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
-from ._base import StreamingRunnable
-from ._config import RunnableConfig, get_executor_for_config, run_in_executor
+from ._base import RunnableKind
+from ._config import RunnableConfig, ensure_config, get_executor_for_config, run_in_executor
 from ._iter import Accumulator, AddableDict, aclosing_iter, atee, tee
 from ._lambda import accepts_config
 from ._parallel import RunnableParallel
@@ -15,6 +15,7 @@ from ._run import Run
 
 __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 
+# langchain-core's message, word for word (also for RunnablePick, as there).
 _NOT_A_DICT = "The input to RunnablePassthrough.assign() must be a dict."
 
 
@@ -26,7 +27,7 @@ def _aidentity(chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
     return chunks
 
 
-class RunnablePassthrough(StreamingRunnable[Any, Any]):
+class RunnablePassthrough(RunnableKind[Any, Any]):
     """Returns its input unchanged, optionally calling ``func(input)`` for a side effect.
 
     Example:
@@ -76,23 +77,13 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
         elif self.func is not None:
             await run_in_executor(self._side_effect, value, config)
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Return ``input``."""
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
+        self._side_effect(input, run.current_config())
+        return input
 
-        def passthrough(value: Any, run: Run) -> Any:
-            self._side_effect(value, run.current_config())
-            return value
-
-        return self._call_with_config(passthrough, input, config)
-
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Return ``input``."""
-
-        async def passthrough(value: Any, run: Run) -> Any:
-            await self._aside_effect(value, run.current_config())
-            return value
-
-        return await self._acall_with_config(passthrough, input, config)
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
+        await self._aside_effect(input, run.current_config())
+        return input
 
     def transform(
         self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
@@ -103,8 +94,6 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
             yield chunk
             total.add(chunk)
         if total.value is not None:
-            from ._config import ensure_config
-
             self._side_effect(total.value, ensure_config(config))
 
     async def atransform(
@@ -119,12 +108,10 @@ class RunnablePassthrough(StreamingRunnable[Any, Any]):
                 yield chunk
                 total.add(chunk)
         if total.value is not None:
-            from ._config import ensure_config
-
             await self._aside_effect(total.value, ensure_config(config))
 
 
-class RunnableAssign(StreamingRunnable[Any, Any]):
+class RunnableAssign(RunnableKind[Any, Any]):
     """Merges the outputs of a RunnableParallel (``mapper``) into the input dict.
 
     Example:
@@ -144,28 +131,20 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
     def __repr__(self) -> str:
         return f"RunnableAssign(mapper={self.mapper!r})"
 
-    def _invoke(self, value: Any, run: Run) -> dict[str, Any]:
-        if not isinstance(value, dict):
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(input, dict):
             raise ValueError(_NOT_A_DICT)
-        return {**value, **self.mapper.invoke(value, run.child_config())}
+        return {**input, **self.mapper.invoke(input, run.child_config())}
 
-    async def _ainvoke(self, value: Any, run: Run) -> dict[str, Any]:
-        if not isinstance(value, dict):
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(input, dict):
             raise ValueError(_NOT_A_DICT)
-        mapped = await self.mapper.ainvoke(value, run.child_config())
-        return {**value, **mapped}
+        mapped = await self.mapper.ainvoke(input, run.child_config())
+        return {**input, **mapped}
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """The input dict with the mapper's keys added."""
-        return self._call_with_config(self._invoke, input, config)
-
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Async twin of :meth:`invoke`."""
-        return await self._acall_with_config(self._ainvoke, input, config)
-
-    def _transform(self, values: Iterator[Any], run: Run) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
         keys = set(self.mapper.steps__)
-        for_passthrough, for_map = tee(values, 2)
+        for_passthrough, for_map = tee(chunks, 2)
         map_output = self.mapper.transform(for_map, run.child_config())
         with get_executor_for_config(run.config) as executor:
             first = executor.submit(next, map_output, None)
@@ -180,9 +159,11 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
                 yield first_chunk
                 yield from map_output
 
-    async def _atransform(self, values: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Any]:
         keys = set(self.mapper.steps__)
-        for_passthrough, for_map = atee(values, 2)
+        for_passthrough, for_map = atee(chunks, 2)
         map_output = self.mapper.atransform(for_map, run.child_config())
         first = asyncio.ensure_future(anext(map_output, None))
         try:
@@ -203,20 +184,8 @@ class RunnableAssign(StreamingRunnable[Any, Any]):
                 await asyncio.wait([first])
             await map_output.aclose()  # type: ignore[attr-defined]
 
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        """Stream the input's keys first, then the mapper's."""
-        return self._transform_stream_with_config(input, self._transform, config)
 
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async twin of :meth:`transform`."""
-        return self._atransform_stream_with_config(input, self._atransform, config)
-
-
-class RunnablePick(StreamingRunnable[Any, Any]):
+class RunnablePick(RunnableKind[Any, Any]):
     """Picks one key (returns its value) or several keys (returns a dict) from a dict input.
 
     Example:
@@ -241,38 +210,22 @@ class RunnablePick(StreamingRunnable[Any, Any]):
         picked = {k: value[k] for k in self.keys if k in value}
         return AddableDict(picked) if picked else None
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """The picked value(s)."""
-        return self._call_with_config(lambda v, run: self._pick(v), input, config)
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
+        return self._pick(input)
 
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Async twin of :meth:`invoke`."""
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
+        return self._pick(input)
 
-        async def pick(value: Any, run: Run) -> Any:
-            return self._pick(value)
-
-        return await self._acall_with_config(pick, input, config)
-
-    def _transform(self, chunks: Iterator[Any], run: Run) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
         for chunk in chunks:
             picked = self._pick(chunk)
             if picked is not None:
                 yield picked
 
-    async def _atransform(self, chunks: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Any]:
         async for chunk in chunks:
             picked = self._pick(chunk)
             if picked is not None:
                 yield picked
-
-    def transform(
-        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Any]:
-        """Pick from each chunk."""
-        return self._transform_stream_with_config(input, self._transform, config)
-
-    def atransform(
-        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Any]:
-        """Async twin of :meth:`transform`."""
-        return self._atransform_stream_with_config(input, self._atransform, config)

@@ -1,118 +1,65 @@
-"""The run lifecycle, written once: ids, parenting, fan-out to the sinks, custom events.
+"""The run lifecycle, written once: ids, parenting, and every transition of a run on the bus.
 
-A :class:`Run` is created from a resolved config. It owns its id, its parent, its tags and
-metadata, and the list of handlers it inherited; every transition (start, chunk, custom event,
-end, error) fans out to the span sink, to the built-in sinks it inherited (the event stream of
-``astream_events``) and to the callback handlers, in that order and with the same data.
+A :class:`Run` is made from its :class:`~._scope.Lineage` (what :func:`~._scope.resolve` finds
+in a config, or what another source of runs knows). It owns its id, its parent, its tags and
+metadata, the handlers and sinks it inherited, and its span sink. Every transition (start,
+chunk, custom event, end, error) goes first to the span sink, then to the other built-in sinks
+(the event stream of ``astream_events``), then to the callback handlers (:mod:`._bus`).
 
 Children do not receive the parent run through globals: a run gives its children a
 :class:`~._scope.Scope` in ``config["callbacks"]`` (what langchain-core calls the child callback
-manager; :mod:`._scope` owns the inheritance rules), and while the run executes user code it is
-the current run in the ``ContextVar`` of :mod:`._config`, whose entry points then derive its
-child config. That child config is made only when something asks for it: a leaf step that
-neither takes a ``config`` nor starts a child nor dispatches never pays for it.
+manager), and while the run executes user code it is the current run in the ``ContextVar`` of
+:mod:`._config`, whose entry points then derive its child config. That child config is made only
+when something asks for it: a leaf step that neither takes a ``config`` nor starts a child nor
+dispatches never pays for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 
-from . import _otel
-from ._callbacks import acall_handlers, call_handlers
-from ._config import RunnableConfig, ensure_config, others_ready, patch_config, var_current_run
+from ._bus import Notice, SinkCall, anotify, notify, sink_failed, to_sinks
+from ._callbacks import CHAIN_END, CHAIN_ERROR, CHAIN_START
+from ._config import RunnableConfig, others_ready, patch_config, var_current_run
 from ._ids import id_text, new_id_bits, uuid_from_bits
-from ._scope import Scope, resolve
-from ._sink import Sink
+from ._otel import SPAN_SINK, SpanSink
+from ._scope import Lineage, Scope, resolve
 
-__all__ = ["Run", "adispatch_custom_event", "dispatch_custom_event"]
+if TYPE_CHECKING:
+    from ._dispatch import EventTarget
+    from ._sink import Sink
 
-logger = logging.getLogger("otel_runnables")
+__all__ = ["MISSING", "PENDING_INPUT", "Run", "checked_run_id"]
 
+MISSING: Any = object()
+"""Default of the ``inputs`` argument of the end transitions: the run's input is final."""
 
-_NO_PARENT_MESSAGE = (
-    "Unable to dispatch an adhoc event without a parent run id."
-    "This function can only be called from within an existing run (e.g.,"
-    "inside a tool or a RunnableLambda or a RunnableGenerator.)"
-    "If you are doing that and still seeing this error, try explicitly"
-    "passing the config parameter to this function."
-)
-_MISSING: Any = object()
+_new_tuple = tuple.__new__
 
-
-_SPAN_ONLY: list[Sink] = [_otel.SPAN_SINK]  # shared by every run without other sinks; never mutated
+PENDING_INPUT = {"input": ""}
+"""What handlers receive as the start input of a streamed run (langchain-core's convention);
+sinks see ``run.input_pending`` instead."""
 
 
-def _split(handlers: list[Any]) -> tuple[list[Sink], list[Any]]:
-    if not handlers:
-        return _SPAN_ONLY, handlers
-    sinks: list[Sink] = [_otel.SPAN_SINK]
-    callbacks: list[Any] = []
-    for handler in handlers:
-        (sinks if isinstance(handler, Sink) else callbacks).append(handler)
-    return sinks, callbacks
-
-
-def _each_sink(sinks: list[Sink], hook: str, *args: Any) -> None:
-    for sink in sinks:
-        try:
-            getattr(sink, hook)(*args)
-        except Exception:
-            logger.exception("otel_runnables sink %s.%s failed", type(sink).__name__, hook)
-
-
-async def _anotify(
-    sinks: list[Sink],
-    handlers: list[Any],
-    sink_hook: str,
-    sink_args: tuple[Any, ...],
-    hook: str,
-    ignore: str,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any] | Callable[[], dict[str, Any]],
-    *,
-    trailing: bool = True,
-) -> None:
-    """One bus transition from async code.
-
-    The span sink runs at once. Handlers with ``run_inline`` follow; the other handlers are
-    then called between two scheduling points, where langchain-core runs them as tasks, so
-    that concurrent runs interleave the same way on both in the common cases (the
-    differential suite checks them). An ``astream_events`` stream alone adds no scheduling
-    point: that keeps its throughput high, and its consumer sees the same events in the same
-    per-run order either way.
-    """
-    span_sink, others = sinks[0], sinks[1:]
-    _each_sink([span_sink], sink_hook, *sink_args)
-    if not handlers and not others:
-        return
-    if callable(kwargs):
-        kwargs = kwargs()
-    inline = [h for h in handlers if getattr(h, "run_inline", False)]
-    if inline:
-        await acall_handlers(inline, hook, ignore, args, kwargs)
-        handlers = [h for h in handlers if h not in inline]
-    if not handlers:
-        _each_sink(others, sink_hook, *sink_args)
-        return
-    if others_ready():
-        await asyncio.sleep(0)
-    _each_sink(others, sink_hook, *sink_args)
-    await acall_handlers(handlers, hook, ignore, args, kwargs)
-    if trailing and others_ready():
-        await asyncio.sleep(0)
+def checked_run_id(run_id: Any) -> uuid.UUID:
+    if isinstance(run_id, uuid.UUID):
+        return run_id
+    try:
+        return uuid.UUID(str(run_id))
+    except (TypeError, ValueError):
+        raise ValueError(f"config['run_id'] must be a UUID, got {run_id!r}") from None
 
 
 class Run:
     """One execution of a runnable, from start to end or error.
 
     Example:
+        >>> from otel_runnables import ensure_config
         >>> run = Run.start(ensure_config(), "demo", {"x": 1})
         >>> run.end({"y": 2})
     """
@@ -131,6 +78,7 @@ class Run:
         "first_chunk_ns",
         "handlers",
         "inheritable_tags",
+        "input_pending",
         "inputs",
         "metadata",
         "name",
@@ -140,38 +88,46 @@ class Run:
         "run_type",
         "sinks",
         "span",
+        "span_sink",
         "start_ns",
         "tags",
     )
 
     def __init__(
-        self, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain"
+        self,
+        lineage: Lineage,
+        config: RunnableConfig,
+        name: str,
+        inputs: Any,
+        run_id: Any = None,
+        run_type: str = "chain",
+        span_sink: SpanSink | None = None,
     ) -> None:
-        parent, handlers, tags, inheritable, metadata = resolve(config)
-        run_id = config.get("run_id")
+        parent, handlers, sinks, tags, inheritable, metadata = lineage
         if run_id is None:
             self._run_id: uuid.UUID | None = None
             self._id_bits = new_id_bits()
         else:
-            if not isinstance(run_id, uuid.UUID):
-                run_id = uuid.UUID(str(run_id))
-            self._run_id = run_id
+            self._run_id = run_id = checked_run_id(run_id)
             self._id_bits = run_id.int
         self._id_text: str | None = None
         self.config = config
         self._current_config: RunnableConfig | None = None
-        self.event_target: _EventTarget | None = None  # what dispatches from its code reach
+        self.event_target: EventTarget | None = None  # what dispatches from its code reach
         self.parent = parent
-        self.name = config.get("run_name") or name
+        self.span_sink: SpanSink = span_sink or (SPAN_SINK if parent is None else parent.span_sink)
+        self.name = name
         self.run_type = run_type
         self.tags = tags
         self.inheritable_tags = inheritable
         self.metadata = metadata
         self.inputs = inputs
+        self.input_pending = False  # a streamed run: its input is known only at its end
+        self.handlers = handlers
+        self.sinks = sinks
         # Seen by handlers or an event stream (else only by the span sink, and the async
         # transitions have no scheduling point to keep: they run synchronously).
-        self.observed = bool(handlers)
-        self.sinks, self.handlers = _split(handlers)
+        self.observed = bool(handlers or sinks)
         self.span: Any = None
         self.otel_context: Any = None
         self.start_ns = time.time_ns()
@@ -181,55 +137,78 @@ class Run:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def start(cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain") -> Run:
-        """Create a run and announce it to every sink (sync handlers)."""
-        run = cls(config, name, inputs, run_type)
-        _each_sink(run.sinks, "on_start", run)
-        if run.handlers:
-            try:
-                call_handlers(
-                    run.handlers,
-                    "on_chain_start",
-                    "ignore_chain",
-                    (None, inputs),
-                    run._start_kwargs(),
-                )
-            except BaseException as exc:  # a raise_error handler: the run ends here
-                _each_sink(run.sinks, "on_error", run, exc, inputs)
-                raise
+    def start(cls, config: RunnableConfig, name: str, inputs: Any, pending: bool = False) -> Run:
+        """A run of ``config`` (``run_name`` wins over ``name``), announced (sync handlers).
+
+        ``pending``: a streamed run, whose ``inputs`` are known only at its end.
+        """
+        run = cls(
+            resolve(config), config, config.get("run_name") or name, inputs, config.get("run_id")
+        )
+        run.input_pending = pending
+        run.announce()
         return run
 
     @classmethod
     async def astart(
-        cls, config: RunnableConfig, name: str, inputs: Any, run_type: str = "chain"
+        cls, config: RunnableConfig, name: str, inputs: Any, pending: bool = False
     ) -> Run:
-        """Create a run and announce it to every sink (async handlers awaited)."""
-        run = cls(config, name, inputs, run_type)
-        if not run.observed:
-            _each_sink(run.sinks, "on_start", run)
-            return run
+        """Async twin of :meth:`start` (async handlers awaited)."""
+        run = cls(
+            resolve(config), config, config.get("run_name") or name, inputs, config.get("run_id")
+        )
+        run.input_pending = pending
+        await run.aannounce()
+        return run
+
+    def announce(self) -> None:
+        """Tell every sink and handler that this run started."""
         try:
-            await _anotify(
-                run.sinks,
-                run.handlers,
-                "on_start",
-                (run,),
-                "on_chain_start",
-                "ignore_chain",
-                (None, inputs),
-                run._start_kwargs,
-                trailing=False,
-            )
+            self.span_sink.on_start(self)
+        except Exception:
+            sink_failed(self.span_sink)
+        if self.observed:
+            try:
+                notify(self._start_notice())
+            except BaseException as exc:  # a raise_error handler: the run ends here
+                self._failed_start(exc)
+                raise
+
+    async def aannounce(self) -> None:
+        """Async twin of :meth:`announce` (async handlers awaited)."""
+        self._span_start()
+        if not self.observed:
+            return
+        try:
+            await anotify(self._start_notice(), trailing=False)
         except BaseException as exc:  # a raise_error handler, or cancelled before announcing
-            _each_sink(run.sinks, "on_error", run, exc, inputs)
+            self._failed_start(exc)
             raise
-        if run.handlers and others_ready():
+        if self.handlers and others_ready():
             try:
                 await asyncio.sleep(0)
             except BaseException as exc:  # cancelled once everybody has seen the start
-                await run.aerror(exc)
+                await self.aerror(exc)
                 raise
-        return run
+
+    def _start_notice(self) -> Notice:
+        inputs = PENDING_INPUT.copy() if self.input_pending else self.inputs
+        return Notice(
+            self.sinks,
+            self._on_start,
+            self.handlers,
+            CHAIN_START,
+            (None, inputs),
+            self._start_kwargs,
+        )
+
+    def _on_start(self, sink: Sink) -> None:
+        sink.on_start(self)
+
+    def _failed_start(self, exc: BaseException) -> None:
+        # The sinks close the run; the handlers, one of which raised, hear nothing more.
+        self._span_error(exc, self.inputs)
+        to_sinks(self.sinks, lambda sink: sink.on_error(self, exc, self.inputs))
 
     def _start_kwargs(self) -> dict[str, Any]:
         kwargs = self._handler_kwargs()
@@ -263,8 +242,8 @@ class Run:
     # -- children ----------------------------------------------------------------------
     def child(self, tag: str | None = None) -> Scope:
         """The scope for a child run; ``tag`` (e.g. ``seq:step:1``) is given to it alone."""
-        every = [*self.handlers, *self.sinks[1:]]
-        return Scope(self, every, self.inheritable_tags, self.metadata, tag)
+        scope = (self, self.handlers, self.sinks, self.inheritable_tags, self.metadata, tag)
+        return _new_tuple(Scope, scope)  # Scope(*scope), without its Python-level __new__
 
     def child_config(self, tag: str | None = None) -> RunnableConfig:
         """This run's config for a child run; ``tag`` (e.g. ``seq:step:1``) is its alone."""
@@ -298,148 +277,107 @@ class Run:
             otel_context.detach(self._otel_token)
         var_current_run.reset(self._token)
 
+    # -- the span sink: first, at once, never raising ----------------------------------
+    def _span_start(self) -> None:
+        try:
+            self.span_sink.on_start(self)
+        except Exception:
+            sink_failed(self.span_sink)
+
+    def _span_end(self, outputs: Any, inputs: Any) -> None:
+        try:
+            self.span_sink.on_end(self, outputs, inputs)
+        except Exception:
+            sink_failed(self.span_sink)
+
+    def _span_error(self, error: BaseException, inputs: Any) -> None:
+        try:
+            self.span_sink.on_error(self, error, inputs)
+        except Exception:
+            sink_failed(self.span_sink)
+
     # -- transitions -------------------------------------------------------------------
-    def chunk(self, chunk: Any) -> None:
-        """Report one streamed output chunk (sinks only: handlers have no chunk hook)."""
+    def chunk(self, chunk: Any, *, to_streams: bool = True) -> None:
+        """Report one streamed output chunk (sinks only: handlers have no chunk hook).
+
+        ``to_streams=False`` reports it to the span alone: langchain-core's event streams show
+        the chunks of runs that transform a stream, not of a run streaming a known input.
+        """
         if self.chunks == 0:
             self.first_chunk_ns = time.time_ns()
         self.chunks += 1
-        _each_sink(self.sinks, "on_chunk", self, chunk)
+        try:
+            self.span_sink.on_chunk(self, chunk)
+        except Exception:
+            sink_failed(self.span_sink)
+        if not to_streams:
+            return
+        for sink in self.sinks:
+            try:
+                sink.on_chunk(self, chunk)
+            except Exception:
+                sink_failed(sink)
 
-    def _release(self) -> None:
+    def _release(self, inputs: Any) -> Any:
         # Both caches lead back to this run (the child config's scope, the event target):
         # dropping them once it has ended lets reference counting free it, with no cycle left
-        # for the garbage collector.
+        # for the garbage collector. Returns the final input.
         self._current_config = None
         self.event_target = None
+        return (None if self.input_pending else self.inputs) if inputs is MISSING else inputs
 
-    def end(self, outputs: Any, inputs: Any = _MISSING) -> None:
-        """The run returned ``outputs``."""
-        self._release()
-        _each_sink(self.sinks, "on_end", self, outputs, self._final_inputs(inputs))
-        if self.handlers:
-            kwargs = self._end_kwargs(inputs)
-            call_handlers(self.handlers, "on_chain_end", "ignore_chain", (outputs,), kwargs)
-
-    async def aend(self, outputs: Any, inputs: Any = _MISSING) -> None:
-        """The run returned ``outputs`` (async handlers awaited)."""
-        if not self.observed:
-            self.end(outputs, inputs)
-            return
-        self._release()
-        await _anotify(
-            self.sinks,
-            self.handlers,
-            "on_end",
-            (self, outputs, self._final_inputs(inputs)),
-            "on_chain_end",
-            "ignore_chain",
-            (outputs,),
-            lambda: self._end_kwargs(inputs),
+    def _closing(self, ok: bool, value: Any, final: Any, inputs: Any) -> Notice:
+        """The end (``ok``) or error transition as the other sinks and the handlers get it."""
+        if ok:
+            call: SinkCall = lambda sink: sink.on_end(self, value, final)  # noqa: E731
+            hook = CHAIN_END
+        else:
+            call = lambda sink: sink.on_error(self, value, final)  # noqa: E731
+            hook = CHAIN_ERROR
+        return Notice(
+            self.sinks, call, self.handlers, hook, (value,), lambda: self._end_kwargs(inputs)
         )
 
-    def error(self, error: BaseException, inputs: Any = _MISSING) -> None:
+    def end(self, outputs: Any, inputs: Any = MISSING) -> None:
+        """The run returned ``outputs``; a streamed run passes its final ``inputs``."""
+        self._current_config = None  # (as _release does; inlined on this hot path)
+        self.event_target = None
+        final = (None if self.input_pending else self.inputs) if inputs is MISSING else inputs
+        try:
+            self.span_sink.on_end(self, outputs, final)
+        except Exception:
+            sink_failed(self.span_sink)
+        if self.observed:
+            notify(self._closing(True, outputs, final, inputs))
+
+    def error(self, error: BaseException, inputs: Any = MISSING) -> None:
         """The run raised ``error``."""
-        self._release()
-        _each_sink(self.sinks, "on_error", self, error, self._final_inputs(inputs))
-        if self.handlers:
-            kwargs = self._end_kwargs(inputs)
-            call_handlers(self.handlers, "on_chain_error", "ignore_chain", (error,), kwargs)
+        final = self._release(inputs)
+        self._span_error(error, final)
+        if self.observed:
+            notify(self._closing(False, error, final, inputs))
 
-    async def aerror(self, error: BaseException, inputs: Any = _MISSING) -> None:
+    async def aend(self, outputs: Any, inputs: Any = MISSING) -> None:
+        """The run returned ``outputs`` (async handlers awaited)."""
+        await self._aclose(True, outputs, inputs)
+
+    async def aerror(self, error: BaseException, inputs: Any = MISSING) -> None:
         """The run raised ``error`` (async handlers awaited)."""
-        if not self.observed:
-            self.error(error, inputs)
-            return
-        self._release()
-        await _anotify(
-            self.sinks,
-            self.handlers,
-            "on_error",
-            (self, error, self._final_inputs(inputs)),
-            "on_chain_error",
-            "ignore_chain",
-            (error,),
-            lambda: self._end_kwargs(inputs),
-        )
+        await self._aclose(False, error, inputs)
 
-    def _final_inputs(self, inputs: Any) -> Any:
-        return self.inputs if inputs is _MISSING else inputs
+    async def _aclose(self, ok: bool, value: Any, inputs: Any) -> None:
+        if not self.observed:
+            (self.end if ok else self.error)(value, inputs)
+            return
+        final = self._release(inputs)
+        if ok:
+            self._span_end(value, final)
+        else:
+            self._span_error(value, final)
+        await anotify(self._closing(ok, value, final, inputs))
 
     def _end_kwargs(self, inputs: Any) -> dict[str, Any]:
         kwargs = self._handler_kwargs()
-        if inputs is not _MISSING:
+        if inputs is not MISSING:
             kwargs["inputs"] = inputs
         return kwargs
-
-
-_EventTarget = tuple[Run, list[Sink], list[Any], dict[str, Any]]
-
-
-def _event_target(name: Any, config: RunnableConfig | None) -> _EventTarget:
-    if not isinstance(name, str):
-        raise TypeError(f"custom event name must be a str, got {type(name).__name__}: {name!r}")
-    if config is None:
-        # Every dispatch from one run's code reaches the same target: resolve it once.
-        current = var_current_run.get()
-        if isinstance(current, Run):
-            target = current.event_target
-            if target is None:
-                target = current.event_target = _resolve_event_target(current.current_config())
-            return target
-    return _resolve_event_target(ensure_config(config))
-
-
-def _resolve_event_target(config: RunnableConfig) -> _EventTarget:
-    parent, handlers, tags, _, metadata = resolve(config)
-    if parent is None:
-        raise RuntimeError(_NO_PARENT_MESSAGE)
-    sinks, callbacks = _split(handlers)
-    kwargs = {"run_id": parent.run_id, "tags": tags, "metadata": metadata}
-    return parent, sinks, callbacks, kwargs
-
-
-def dispatch_custom_event(name: str, data: Any, *, config: RunnableConfig | None = None) -> None:
-    """Dispatch a custom event from inside a run, to its span and every handler and stream.
-
-    ``data`` reaches callback handlers and ``astream_events`` as the very same object; on the
-    span it becomes event attributes (see the span-mapping reference). Outside a run it raises
-    ``RuntimeError``; a name that is not a ``str`` raises ``TypeError``.
-
-    Example:
-        >>> from otel_runnables import RunnableLambda
-        >>> def step(x):
-        ...     dispatch_custom_event("progress", {"done": 1, "of": 2})
-        ...     return x
-        >>> RunnableLambda(step).invoke(1)
-        1
-    """
-    run, sinks, callbacks, kwargs = _event_target(name, config)
-    _each_sink(sinks, "on_custom_event", run, name, data, kwargs["tags"], kwargs["metadata"])
-    if callbacks:
-        call_handlers(callbacks, "on_custom_event", "ignore_custom_event", (name, data), kwargs)
-
-
-async def adispatch_custom_event(
-    name: str, data: Any, *, config: RunnableConfig | None = None
-) -> None:
-    """Async twin of :func:`dispatch_custom_event` (async handlers are awaited).
-
-    Example:
-        >>> from otel_runnables import RunnableLambda
-        >>> async def step(x):
-        ...     await adispatch_custom_event("progress", {"done": 1})
-        ...     return x
-    """
-    run, sinks, callbacks, kwargs = _event_target(name, config)
-    sink_args = (run, name, data, kwargs["tags"], kwargs["metadata"])
-    await _anotify(
-        sinks,
-        callbacks,
-        "on_custom_event",
-        sink_args,
-        "on_custom_event",
-        "ignore_custom_event",
-        (name, data),
-        kwargs,
-    )

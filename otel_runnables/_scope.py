@@ -1,52 +1,87 @@
 """What a child run inherits: the Scope a parent passes in ``config["callbacks"]``.
 
-This is langchain-core's "child callback manager": the parent run, the handlers and built-in
-sinks, the inheritable tags and metadata, and the one tag (``seq:step:N``, ``map:key:K``,
-``retry:attempt:N``) that belongs to that child alone. :func:`resolve` turns a config into the
-parent, handlers, tags and metadata of a new run, following langchain-core's rules exactly.
+This is langchain-core's "child callback manager": the parent run, the callback handlers, the
+built-in sinks (an ``astream_events`` stream), the inheritable tags and metadata, and the one
+tag (``seq:step:N``, ``map:key:K``, ``retry:attempt:N``) that belongs to that child alone.
+:func:`resolve` turns a config into the :class:`Lineage` of a new run, following
+langchain-core's rules exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from ._callbacks import BaseCallbackHandler
-from ._sink import Sink
 
 if TYPE_CHECKING:
     from ._config import RunnableConfig
     from ._run import Run
+    from ._sink import Sink
 
-__all__ = ["Callbacks", "Scope", "combine_callbacks", "resolve"]
+__all__ = ["Callbacks", "Lineage", "Scope", "checked_handlers", "combine_callbacks", "resolve"]
 
 Callbacks = Union[list[BaseCallbackHandler], "Scope", None]
 """What ``config["callbacks"]`` may hold: handlers, or the scope a parent run passes on."""
 
+_NO_SINKS: tuple[Sink, ...] = ()
 
-class Scope:
-    """What a child run inherits from its parent: the parent, handlers, tags and metadata."""
 
-    __slots__ = ("handlers", "local_tag", "metadata", "parent", "tags")
+class Scope(NamedTuple):
+    """What a child run inherits: the parent, handlers, built-in sinks, tags and metadata.
 
-    def __init__(
-        self,
-        parent: Run | None,
-        handlers: list[Any],
-        tags: list[str],
-        metadata: dict[str, Any],
-        local_tag: str | None = None,
-    ) -> None:
-        self.parent = parent
-        self.handlers = handlers
-        self.tags = tags
-        self.metadata = metadata
-        self.local_tag = local_tag
+    A root scope (``parent`` None) carries the handlers and sinks of a root run, e.g. the
+    stream of an ``astream_events`` call.
+    """
+
+    parent: Run | None
+    handlers: list[Any]
+    sinks: tuple[Sink, ...]
+    tags: list[str]
+    """The inheritable tags."""
+    metadata: dict[str, Any]
+    local_tag: str | None = None
+    """The one tag of this child alone (``seq:step:N``, ``map:key:K``, ``retry:attempt:N``)."""
 
     def with_handlers(self, handlers: Sequence[Any]) -> Scope:
         """A copy with more handlers (inherited by every descendant)."""
-        merged = self.handlers + [h for h in handlers if h not in self.handlers]
-        return Scope(self.parent, merged, self.tags, self.metadata, self.local_tag)
+        return self._replace(
+            handlers=self.handlers + [h for h in handlers if h not in self.handlers]
+        )
+
+    def with_sink(self, sink: Sink) -> Scope:
+        """A copy with one more built-in sink (inherited by every descendant)."""
+        return self._replace(sinks=(*self.sinks, sink))
+
+
+class Lineage(NamedTuple):
+    """What :func:`resolve` finds for a new run."""
+
+    parent: Run | None
+    handlers: list[Any]
+    """Callback handlers, in the order they were added."""
+    sinks: tuple[Sink, ...]
+    """Built-in sinks besides the span sink (``astream_events`` streams)."""
+    tags: list[str]
+    """The run's own tags."""
+    inheritable_tags: list[str]
+    """The tags its children inherit (the run's tags without its local tag)."""
+    metadata: dict[str, Any]
+    """The run's metadata (a fresh dict)."""
+
+
+_new = tuple.__new__  # makes a Lineage or Scope with no Python-level __new__ (hot path)
+
+
+def checked_handlers(callbacks: Sequence[Any]) -> list[Any]:
+    """``callbacks`` as a list, after checking that each is a callback handler."""
+    for handler in callbacks:
+        if not isinstance(handler, BaseCallbackHandler):
+            raise TypeError(
+                "config['callbacks'] must hold BaseCallbackHandler instances,"
+                f" got {type(handler).__name__}"
+            )
+    return list(callbacks)
 
 
 def combine_callbacks(base: Callbacks, other: Callbacks) -> Callbacks:
@@ -69,28 +104,27 @@ def _add_tags(tags: list[str], new: Sequence[str]) -> list[str]:
     return [t for t in tags if t not in new] + list(new)
 
 
-def resolve(
-    config: RunnableConfig,
-) -> tuple[Run | None, list[Any], list[str], list[str], dict[str, Any]]:
-    """Parent, handlers, run tags, inheritable tags and metadata for a config."""
+def resolve(config: RunnableConfig) -> Lineage:
+    """The parent, handlers, sinks, tags and metadata of a run started with ``config``."""
     callbacks = config.get("callbacks")
     config_tags = config.get("tags") or ()
+    sinks = _NO_SINKS
     if callbacks is None:
         parent, handlers, inheritable, metadata = None, [], [], {}
         tags: list[str] = []
     elif isinstance(callbacks, Scope):
-        parent, handlers = callbacks.parent, callbacks.handlers
+        parent, handlers, sinks = callbacks.parent, callbacks.handlers, callbacks.sinks
         inheritable, metadata = callbacks.tags, dict(callbacks.metadata)
         local = callbacks.local_tag
         tags = inheritable if local is None else _add_tags(inheritable, (local,))
     elif isinstance(callbacks, (list, tuple)):
-        for handler in callbacks:
-            if not isinstance(handler, (BaseCallbackHandler, Sink)):
-                raise TypeError(
-                    "config['callbacks'] must hold BaseCallbackHandler instances,"
-                    f" got {type(handler).__name__}"
-                )
-        parent, handlers, inheritable, metadata, tags = None, list(callbacks), [], {}, []
+        parent, handlers, inheritable, metadata, tags = (
+            None,
+            checked_handlers(callbacks),
+            [],
+            {},
+            [],
+        )
     else:
         raise TypeError(
             "config['callbacks'] must be a list of callback handlers or None,"
@@ -102,4 +136,4 @@ def resolve(
     config_metadata = config.get("metadata")
     if config_metadata:
         metadata.update(config_metadata)
-    return parent, handlers, tags, inheritable, metadata
+    return _new(Lineage, (parent, handlers, sinks, tags, inheritable, metadata))

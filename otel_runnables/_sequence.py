@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from ._base import Input, Output, Runnable, StreamingRunnable, coerce_to_runnable
-from ._config import RunnableConfig, get_config_list, hop
+from ._base import Input, Output, Runnable, RunnableKind, coerce_to_runnable
+from ._config import RunnableConfig, hop
 from ._run import Run
 
 __all__ = ["RunnableSequence"]
 
 
-class RunnableSequence(StreamingRunnable[Input, Output]):
+class RunnableSequence(RunnableKind[Input, Output]):
     """Runs its steps in order, each step's output being the next one's input.
 
     Each step is a child run tagged ``seq:step:N``. Streaming pipes the steps' transforms
@@ -68,115 +68,37 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
         return run.child_config(f"seq:step:{index + 1}")
 
     # -- invoke ----------------------------------------------------------------------------
-    def _invoke(self, input: Any, run: Run) -> Any:
+    def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for index, step in enumerate(self.steps):
             input = step.invoke(input, self._step_config(run, index))
         return input
 
-    async def _ainvoke(self, input: Any, run: Run) -> Any:
+    async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for index, step in enumerate(self.steps):
             input = await hop(step.ainvoke, input, self._step_config(run, index))
         return input
 
-    def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
-        """Run every step in order."""
-        return self._call_with_config(self._invoke, input, config)  # type: ignore[no-any-return]
-
-    async def ainvoke(
-        self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Output:
-        """Async twin of :meth:`invoke`."""
-        return await self._acall_with_config(self._ainvoke, input, config)  # type: ignore[no-any-return]
-
-    # -- batch: one step at a time over all inputs ---------------------------------------
-    def batch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+    # -- batch: one step at a time over the inputs still alive ---------------------------
+    def _batch(
+        self, inputs: Sequence[Any], runs: list[Run], return_exceptions: bool, **kwargs: Any
     ) -> list[Any]:
-        """Start a run per input, then batch each step over the inputs still alive."""
-        if not inputs:
-            return []
-        configs = get_config_list(config, len(inputs))
-        runs = [Run.start(c, self.get_name(), i) for c, i in zip(configs, inputs, strict=True)]
-        values: list[Any] = list(inputs)
-        failed: dict[int, BaseException] = {}
-        try:
-            for index, step in enumerate(self.steps):
-                alive = [i for i in range(len(values)) if i not in failed]
-                if not alive:
-                    break
-                outputs = step.batch(
-                    [values[i] for i in alive],
-                    [self._step_config(runs[i], index) for i in alive],
-                    return_exceptions=return_exceptions,
-                )
-                for i, output in zip(alive, outputs, strict=True):
-                    if return_exceptions and isinstance(output, Exception):
-                        failed[i] = output
-                    else:
-                        values[i] = output
-        except BaseException as exc:
-            for run in runs:
-                run.error(exc)
-            raise
-        for i, run in enumerate(runs):
-            if i in failed:
-                run.error(failed[i])
-            else:
-                run.end(values[i])
-        return [failed.get(i, values[i]) for i in range(len(values))]
+        batch = _StepBatch(inputs, runs, return_exceptions)
+        for step, values, configs in batch.steps(self.steps):
+            batch.took(step.batch(values, configs, return_exceptions=return_exceptions))
+        return batch.values
 
-    async def abatch(
-        self,
-        inputs: Sequence[Input],
-        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+    async def _abatch(
+        self, inputs: Sequence[Any], runs: list[Run], return_exceptions: bool, **kwargs: Any
     ) -> list[Any]:
-        """Async twin of :meth:`batch`."""
-        if not inputs:
-            return []
-        configs = get_config_list(config, len(inputs))
-        runs = [
-            await Run.astart(c, self.get_name(), i) for c, i in zip(configs, inputs, strict=True)
-        ]
-        values: list[Any] = list(inputs)
-        failed: dict[int, BaseException] = {}
-        try:
-            for index, step in enumerate(self.steps):
-                alive = [i for i in range(len(values)) if i not in failed]
-                if not alive:
-                    break
-                outputs = await step.abatch(
-                    [values[i] for i in alive],
-                    [self._step_config(runs[i], index) for i in alive],
-                    return_exceptions=return_exceptions,
-                )
-                for i, output in zip(alive, outputs, strict=True):
-                    if return_exceptions and isinstance(output, Exception):
-                        failed[i] = output
-                    else:
-                        values[i] = output
-        except BaseException as exc:
-            for run in runs:
-                await run.aerror(exc)
-            raise
-        for i, run in enumerate(runs):
-            if i in failed:
-                await run.aerror(failed[i])
-            else:
-                await run.aend(values[i])
-        return [failed.get(i, values[i]) for i in range(len(values))]
+        batch = _StepBatch(inputs, runs, return_exceptions)
+        for step, values, configs in batch.steps(self.steps):
+            batch.took(await step.abatch(values, configs, return_exceptions=return_exceptions))
+        return batch.values
 
     # -- streaming ---------------------------------------------------------------------
-    def _transform(self, inputs: Iterator[Any], run: Run) -> Iterator[Any]:
+    def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
         stages: list[Iterator[Any]] = []
-        pipeline: Iterator[Any] = inputs
+        pipeline: Iterator[Any] = chunks
         for index, step in enumerate(self.steps):
             pipeline = step.transform(pipeline, self._step_config(run, index))
             stages.append(pipeline)
@@ -188,9 +110,11 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
                 if close is not None:
                     close()
 
-    async def _atransform(self, inputs: AsyncIterator[Any], run: Run) -> AsyncIterator[Any]:
+    async def _atransform(
+        self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
+    ) -> AsyncIterator[Any]:
         stages: list[AsyncIterator[Any]] = []
-        pipeline: AsyncIterator[Any] = inputs
+        pipeline: AsyncIterator[Any] = chunks
         for index, step in enumerate(self.steps):
             pipeline = step.atransform(pipeline, self._step_config(run, index))
             stages.append(pipeline)
@@ -205,14 +129,34 @@ class RunnableSequence(StreamingRunnable[Input, Output]):
                 if aclose is not None:
                     await aclose()
 
-    def transform(
-        self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Iterator[Output]:
-        """Stream through every step's transform."""
-        return self._transform_stream_with_config(input, self._transform, config)
 
-    def atransform(
-        self, input: AsyncIterator[Input], config: RunnableConfig | None = None, **kwargs: Any
-    ) -> AsyncIterator[Output]:
-        """Async twin of :meth:`transform`."""
-        return self._atransform_stream_with_config(input, self._atransform, config)
+class _StepBatch:
+    """The inputs of a step-by-step batch: each input's value so far, or its exception."""
+
+    __slots__ = ("alive", "failed", "return_exceptions", "runs", "values")
+
+    def __init__(self, inputs: Sequence[Any], runs: list[Run], return_exceptions: bool) -> None:
+        self.values: list[Any] = list(inputs)
+        self.runs = runs
+        self.return_exceptions = return_exceptions
+        self.failed: set[int] = set()
+        self.alive: list[int] = []
+
+    def steps(
+        self, steps: list[Runnable[Any, Any]]
+    ) -> Iterator[tuple[Runnable[Any, Any], list[Any], list[RunnableConfig]]]:
+        """Each step with the values and configs (``seq:step:N``) of the inputs still alive."""
+        for index, step in enumerate(steps):
+            self.alive = [i for i in range(len(self.values)) if i not in self.failed]
+            if not self.alive:
+                return
+            tag = f"seq:step:{index + 1}"
+            values = [self.values[i] for i in self.alive]
+            yield step, values, [self.runs[i].child_config(tag) for i in self.alive]
+
+    def took(self, outputs: list[Any]) -> None:
+        """The outputs of the step just run, one per input alive."""
+        for i, output in zip(self.alive, outputs, strict=True):
+            self.values[i] = output
+            if self.return_exceptions and isinstance(output, Exception):
+                self.failed.add(i)

@@ -23,13 +23,15 @@ class Sink:
     __slots__ = ()
 
     def on_start(self, run: Run) -> None:
-        """``run`` started; ``run.inputs`` holds its input (``{"input": ""}`` when streamed)."""
+        """``run`` started; ``run.inputs`` holds its input unless ``run.input_pending`` (a
+        streamed run, whose input is known only at its end)."""
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
-        """``run`` ended with ``outputs``; ``inputs`` is the final input of streamed runs."""
+        """``run`` ended with ``outputs``; ``inputs`` is its final input."""
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
-        """``run`` raised ``error`` (or was cancelled: ``CancelledError``, ``GeneratorExit``)."""
+        """``run`` raised ``error`` (or was cancelled: ``CancelledError``, ``GeneratorExit``);
+        ``inputs`` is its final input (None while still pending)."""
 
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
