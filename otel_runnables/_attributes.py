@@ -264,3 +264,83 @@ def metadata_attributes(metadata: Mapping[str, Any], limit: int) -> dict[str, An
     out: dict[str, Any] = {}
     _flatten(METADATA_PREFIX, metadata, out, limit, 1)
     return out
+
+
+# -- model, tool and retriever runs (the langchain-core bridge) ------------------------------
+# The OpenTelemetry GenAI semantic conventions (development status; written as strings: the
+# semantic-conventions package marks them deprecated) and OpenInference's LLM attributes, so
+# that GenAI-aware backends and Phoenix both render these runs.
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
+GEN_AI_RETRIEVAL_DOCUMENTS = "gen_ai.retrieval.documents"
+LLM_MODEL_NAME = "llm.model_name"
+LLM_PROVIDER = "llm.provider"
+LLM_INVOCATION_PARAMETERS = "llm.invocation_parameters"
+LLM_TOKEN_COUNT_PROMPT = "llm.token_count.prompt"
+LLM_TOKEN_COUNT_COMPLETION = "llm.token_count.completion"
+LLM_TOKEN_COUNT_TOTAL = "llm.token_count.total"
+LLM_TOKEN_COUNT_CACHE_READ = "llm.token_count.prompt_details.cache_read"
+LLM_TOKEN_COUNT_CACHE_WRITE = "llm.token_count.prompt_details.cache_write"
+LLM_TOKEN_COUNT_REASONING = "llm.token_count.completion_details.reasoning"
+LLM_INPUT_MESSAGES = "llm.input_messages"
+"""Prefix: ``llm.input_messages.<i>.message.role`` and the other message keys below."""
+LLM_OUTPUT_MESSAGES = "llm.output_messages"
+LLM_TOOLS = "llm.tools"
+"""Prefix: ``llm.tools.<i>.tool.json_schema``."""
+MESSAGE_ROLE = "message.role"
+MESSAGE_CONTENT = "message.content"
+MESSAGE_TOOL_CALLS = "message.tool_calls"
+"""Prefix, under a message: ``message.tool_calls.<j>.tool_call.id`` ..."""
+MESSAGE_TOOL_CALL_ID = "message.tool_call_id"
+TOOL_CALL_ID = "tool_call.id"
+TOOL_CALL_FUNCTION_NAME = "tool_call.function.name"
+TOOL_CALL_FUNCTION_ARGUMENTS = "tool_call.function.arguments"
+TOOL_JSON_SCHEMA = "tool.json_schema"
+TOOL_NAME = "tool.name"
+TOOL_DESCRIPTION = "tool.description"
+RETRIEVAL_DOCUMENTS = "retrieval.documents"
+"""Prefix: ``retrieval.documents.<i>.document.id`` and the document keys below."""
+DOCUMENT_ID = "document.id"
+DOCUMENT_CONTENT = "document.content"
+DOCUMENT_SCORE = "document.score"
+DOCUMENT_METADATA = "document.metadata"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+
+CONTROL_FLOW_EVENT = "langgraph.control_flow"
+"""Name of the span event that records a LangGraph interrupt or ``Command`` on its run's span
+(the run ends without an error status)."""
+
+_CONVERSATION_KEYS = ("thread_id", "session_id", "conversation_id")
+
+
+def conversation_id(metadata: Mapping[str, Any]) -> str | None:
+    """The conversation a run belongs to, from its metadata: LangGraph's ``thread_id`` (from
+    ``configurable.thread_id``), else ``session_id``, else ``conversation_id``."""
+    for key in _CONVERSATION_KEYS:
+        value = metadata.get(key)
+        if value is not None and value != "":
+            return value if isinstance(value, str) else safe_str(value)
+    return None

@@ -13,11 +13,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _attributes as attrs
 from ._sink import Sink
@@ -28,7 +28,7 @@ logger = logging.getLogger("otel_runnables")
 if TYPE_CHECKING:
     from ._run import Run
 
-__all__ = ["SPAN_SINK", "SpanSink", "TracingOptions"]
+__all__ = ["SPAN_SINK", "SpanDetail", "SpanSink", "TracingOptions", "root_sampling"]
 
 _CANCELLATIONS = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
 
@@ -86,7 +86,6 @@ class TracingOptions:
         "hide_event_data",
         "hide_io",
         "record_chunks",
-        "tracer_provider",
         "value_length_limit",
     )
 
@@ -98,7 +97,6 @@ class TracingOptions:
         self.hide_event_data = False
         self.record_chunks = False
         self.value_length_limit = attrs.DEFAULT_VALUE_LENGTH_LIMIT
-        self.tracer_provider: trace.TracerProvider | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -131,6 +129,28 @@ class TracingOptions:
         self.value_length_limit = attrs.value_length_limit()
 
 
+class SpanDetail(Protocol):
+    """What another source of runs adds to the span of one of its runs (a model, tool or
+    retriever run of the langchain-core bridge): its span name and kind, and attributes of its
+    own besides the run mapping. Each method gets the value length limit and whether inputs and
+    outputs are hidden; it must not raise (the sink logs and carries on if it does)."""
+
+    span_name: str
+    kind: SpanKind
+
+    def start_attributes(self, run: Run, limit: int, hide_io: bool) -> dict[str, Any]:
+        """Attributes known at the start (request parameters, input messages ...)."""
+        ...
+
+    def end_attributes(self, run: Run, outputs: Any, limit: int, hide_io: bool) -> dict[str, Any]:
+        """Attributes known at the end (usage, response, output messages ...)."""
+        ...
+
+    def output_value(self, outputs: Any) -> Any:
+        """What ``output.value`` shows of ``outputs``."""
+        ...
+
+
 # How a root run's span will be sampled, judged from the SDK sampler's description (public
 # API): the SDK's default and the standard always-on samplers decide from the parent alone.
 _ALWAYS = "always"
@@ -156,19 +176,28 @@ def root_sampling(tracer: trace.Tracer) -> str:
 
 
 class SpanSink(Sink):
-    """Turns runs into spans and custom events into span events."""
+    """Turns runs into spans and custom events into span events.
 
-    __slots__ = ("_recording", "_root_sampling", "_tracer", "options")
+    ``options`` (what to record) may be shared with another sink; ``tracer_provider`` is the
+    provider this sink's spans go to (None: the global one).
+    """
 
-    def __init__(self) -> None:
-        self.options = TracingOptions()
+    __slots__ = ("_recording", "_root_sampling", "_tracer", "options", "tracer_provider")
+
+    def __init__(
+        self,
+        options: TracingOptions | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
+    ) -> None:
+        self.options = TracingOptions() if options is None else options
+        self.tracer_provider = tracer_provider
         self._tracer: trace.Tracer | None = None
         self._root_sampling = _UNKNOWN
         self._recording = False
 
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Use ``provider`` instead of the global one (None: back to the global provider)."""
-        self.options.tracer_provider = provider
+        self.tracer_provider = provider
         self._tracer = None
         self._root_sampling = _UNKNOWN
         self._recording = False
@@ -179,7 +208,7 @@ class SpanSink(Sink):
         tracer = self._tracer
         if tracer is None:
             tracer = trace.get_tracer(
-                "otel_runnables", __version__, tracer_provider=self.options.tracer_provider
+                "otel_runnables", __version__, tracer_provider=self.tracer_provider
             )
             self._tracer = tracer
             self._root_sampling = root_sampling(tracer)
@@ -221,9 +250,19 @@ class SpanSink(Sink):
                 attributes = self._start_attributes(run, sure)
             except Exception:  # never lose the span for an attribute
                 logger.exception("otel_runnables sink SpanSink failed to convert attributes")
-        span = tracer.start_span(  # kind: INTERNAL, the default
-            run.name, context=context, attributes=attributes, start_time=run.start_ns
-        )
+        detail = run.detail
+        if detail is None:
+            span = tracer.start_span(  # kind: INTERNAL, the default
+                run.name, context=context, attributes=attributes, start_time=run.start_ns
+            )
+        else:
+            span = tracer.start_span(
+                detail.span_name,
+                context=context,
+                kind=detail.kind,
+                attributes=attributes,
+                start_time=run.start_ns,
+            )
         run.span = span
         recording = span.is_recording()
         if recording or span.get_span_context().is_valid:
@@ -256,12 +295,18 @@ class SpanSink(Sink):
             out[attrs.PARENT_RUN_ID] = run.parent.run_id_text
         if run.tags:
             out[attrs.TAGS] = [attrs.truncate(str(tag), limit) for tag in run.tags]
-        if run.metadata:
-            out.update(attrs.metadata_attributes(run.metadata, limit))
+        metadata = run.metadata
+        if metadata:
+            out.update(attrs.metadata_attributes(metadata, limit))
+            conversation = attrs.conversation_id(metadata)
+            if conversation is not None:
+                out[attrs.GEN_AI_CONVERSATION_ID] = attrs.truncate(conversation, limit)
         if with_input and not options.hide_io and not run.input_pending:
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
                 run.inputs, limit
             )
+        if run.detail is not None:
+            out.update(run.detail.start_attributes(run, limit, options.hide_io))
         return out
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
@@ -305,6 +350,10 @@ class SpanSink(Sink):
         try:
             if span.is_recording():
                 out = self._end_attributes(run, inputs)
+                detail = run.detail
+                if detail is not None:
+                    out.update(self._detail_end(detail, run, outputs))
+                    outputs = detail.output_value(outputs)
                 if not self.options.hide_io:
                     out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = attrs.value_and_mime(
                         outputs, self.options.value_length_limit
@@ -321,11 +370,30 @@ class SpanSink(Sink):
                 if span.is_recording():
                     self._record_error(span, run, error, inputs)
 
+    def _detail_end(self, detail: SpanDetail, run: Run, outputs: Any) -> dict[str, Any]:
+        options = self.options
+        try:
+            return detail.end_attributes(run, outputs, options.value_length_limit, options.hide_io)
+        except Exception:  # the span still gets the run mapping and ends
+            logger.exception("otel_runnables sink SpanSink failed to convert attributes")
+            return {}
+
     def _record_error(self, span: Any, run: Run, error: BaseException, inputs: Any) -> None:
         out = self._end_attributes(run, inputs)
         if isinstance(error, _CANCELLATIONS):
             out[attrs.CANCELLED] = True
             span.set_attributes(out)
+            return
+        if _is_control_flow(error):
+            # LangGraph's interrupt() / Command raise GraphBubbleUp to pause or redirect a
+            # graph: a step of the control flow, not a failure.
+            span.set_attributes(out)
+            event = {attrs.EXCEPTION_TYPE: _qualified_name(type(error))}
+            if not self.options.hide_io:
+                event[attrs.EXCEPTION_MESSAGE] = attrs.truncate(
+                    attrs.safe_str(error), self.options.value_length_limit
+                )
+            span.add_event(attrs.CONTROL_FLOW_EVENT, event)
             return
         limit = self.options.value_length_limit
         message = attrs.truncate(f"{type(error).__name__}: {attrs.safe_str(error)}", limit)
@@ -334,6 +402,18 @@ class SpanSink(Sink):
         span.set_status(Status(StatusCode.ERROR, message))
         with contextlib.suppress(Exception):  # an exception whose __str__ raises
             span.record_exception(error)
+
+
+_CONTROL_FLOW = "langgraph.errors.GraphBubbleUp"
+
+
+def _qualified_name(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _is_control_flow(error: BaseException) -> bool:
+    """Whether ``error`` is a LangGraph control-flow exception (known by name: no import)."""
+    return any(_qualified_name(kind) == _CONTROL_FLOW for kind in type(error).__mro__)
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from ._bus import Notice, SinkCall, anotify, notify, sink_failed, to_sinks
 from ._callbacks import CHAIN_END, CHAIN_ERROR, CHAIN_START
 from ._config import RunnableConfig, others_ready, patch_config, var_current_run
 from ._ids import id_text, new_id_bits, uuid_from_bits
-from ._otel import SPAN_SINK, SpanSink
+from ._otel import SPAN_SINK, SpanDetail, SpanSink
 from ._scope import Lineage, Scope, resolve
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class Run:
         "cancelled",
         "chunks",
         "config",
+        "detail",
         "event_target",
         "first_chunk_ns",
         "handlers",
@@ -114,6 +115,7 @@ class Run:
         self.config = config
         self._current_config: RunnableConfig | None = None
         self.event_target: EventTarget | None = None  # what dispatches from its code reach
+        self.detail: SpanDetail | None = None  # what another source of runs adds to its span
         self.parent = parent
         self.span_sink: SpanSink = span_sink or (SPAN_SINK if parent is None else parent.span_sink)
         self.name = name

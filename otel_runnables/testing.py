@@ -46,7 +46,7 @@ class SpanRecorder:
 
     def install(self) -> SpanRecorder:
         """Route otel_runnables' spans to this recorder."""
-        self._previous = SPAN_SINK.options.tracer_provider
+        self._previous = SPAN_SINK.tracer_provider
         SPAN_SINK.use_tracer_provider(self.provider)
         return self
 

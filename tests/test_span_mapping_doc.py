@@ -14,7 +14,9 @@ NOT_KEYS = {
     "TRUNCATION_MARKER": "the marker that ends a truncated value",
     "EMPTY_KEY": "the stand-in for an empty dict key, not an attribute key",
     "CHUNK_EVENT": "a span event name, not an attribute key",
+    "CONTROL_FLOW_EVENT": "a span event name, not an attribute key",
 }
+TABLES = ("Attributes", "Model, tool and retriever runs")
 
 
 def defined_keys() -> set[str]:
@@ -38,7 +40,7 @@ def table_rows(heading: str) -> list[list[str]]:
 
 def documented_keys() -> list[str]:
     keys = []
-    for row in table_rows("Attributes"):
+    for row in [row for heading in TABLES for row in table_rows(heading)]:
         match = re.fullmatch(r"`([^`]+)`", row[0])
         assert match, f"first column must be one `key`: {row[0]!r}"
         keys.append(match.group(1).replace("<key>", ""))
@@ -53,7 +55,7 @@ def test_table_lists_exactly_the_defined_keys() -> None:
 
 def test_every_row_has_a_type_and_a_meaning() -> None:
     types = {"string", "string[]", "int", "double", "boolean", "any attribute type"}
-    for row in table_rows("Attributes"):
+    for row in [row for heading in TABLES for row in table_rows(heading)]:
         assert len(row) == 4, row
         assert row[1] in types, row
         assert row[3], row

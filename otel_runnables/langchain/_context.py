@@ -1,0 +1,410 @@
+"""Making a langchain-core run's span current while the run's own code executes.
+
+Callbacks alone cannot do it: langchain-core calls async end hooks in a copied context and a
+stream's hooks straddle its ``yield``s, so a span attached in a start hook would leak into the
+caller or the consumer ("Failed to detach context"). langchain-core has no public extension
+point for it, so the bridge wraps the private functions through which a run's code executes,
+always attaching and detaching in the same context, around one synchronous slice or one await:
+
+* ``set_config_context`` (langchain-core and LangGraph each have one): every runnable's code
+  (lambdas, generators, tools, sequence and parallel steps, LangGraph nodes) runs in the private
+  context it makes; the wrapper attaches the span of the run that owns the config's callbacks
+  (``parent_run_id``) inside that context and detaches it there.
+* ``BaseChatModel._generate_with_cache`` / ``_agenerate_with_cache`` and
+  ``BaseLLM._generate_helper`` / ``_agenerate_helper`` (they get the run's manager).
+* ``stream`` / ``astream`` of chat models and LLMs and ``invoke`` / ``ainvoke`` of retrievers,
+  whose code runs in the caller's context: a :class:`~._handler.Slot` lets the start hook
+  attach the new run's span, and the wrapper detaches it when the call or the step returns;
+  later steps of a stream attach and detach around each pull.
+
+Each wrapper is installed only on a langchain-core (and LangGraph) version the bridge was tested
+with and only where the wrapped function is what it expects; otherwise that feature is off and
+one warning says so. Spans, attributes and custom events do not depend on these wrappers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from importlib import metadata
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from ._handler import Bridge, Slot, current_slot
+
+__all__ = ["Patches", "SUPPORTED"]
+
+logger = logging.getLogger("otel_runnables")
+
+SUPPORTED = {"langchain-core": ((1, 0), (2, 0)), "langgraph": ((1, 0), (2, 0))}
+"""Distributions whose private functions are wrapped: the tested versions, [low, high)."""
+
+
+def _version(distribution: str) -> tuple[int, ...] | None:
+    try:
+        text = metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    parts = []
+    for piece in text.split(".")[:2]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def supported(distribution: str) -> bool:
+    """Whether the installed ``distribution`` is a version the wrappers were tested with."""
+    version = _version(distribution)
+    low, high = SUPPORTED[distribution]
+    return version is not None and low <= version < high
+
+
+class Patches:
+    """The wrappers of one instrumentation, installed and removed together."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self._undo: list[Callable[[], None]] = []
+        self._langgraph = False
+        self._lock = threading.Lock()
+
+    # -- installing ----------------------------------------------------------------------------
+    def install(self) -> None:
+        if not supported("langchain-core"):
+            logger.warning(
+                "otel_runnables.langchain: langchain-core %s is not a version this bridge was"
+                " tested with (%s); runs are traced, but a run's span is not made current for"
+                " its code",
+                metadata.version("langchain-core"),
+                _range("langchain-core"),
+            )
+            return
+        from langchain_core.language_models import BaseChatModel, BaseLLM
+        from langchain_core.retrievers import BaseRetriever
+        from langchain_core.runnables import config as lc_config
+
+        self._wrap_config_context(lc_config)
+        self._replace(BaseChatModel, "_generate_with_cache", self._in_span)
+        self._replace(BaseChatModel, "_agenerate_with_cache", self._ain_span)
+        self._replace(BaseLLM, "_generate_helper", self._in_span)
+        self._replace(BaseLLM, "_agenerate_helper", self._ain_span)
+        for owner, run_type in ((BaseChatModel, "chat_model"), (BaseLLM, "llm")):
+            self._replace(owner, "stream", functools.partial(self._stream, run_type))
+            self._replace(owner, "astream", functools.partial(self._astream, run_type))
+        self._replace(BaseRetriever, "invoke", functools.partial(self._call, "retriever"))
+        self._replace(BaseRetriever, "ainvoke", functools.partial(self._acall, "retriever"))
+        self.langgraph_loaded()
+
+    def langgraph_loaded(self) -> None:
+        """Wrap LangGraph's ``set_config_context`` once its module is imported."""
+        if self._langgraph or "langgraph._internal._runnable" not in sys.modules:
+            return
+        with self._lock:
+            if self._langgraph:
+                return
+            self._langgraph = True
+            if not supported("langgraph"):
+                logger.warning(
+                    "otel_runnables.langchain: langgraph %s is not a version this bridge was"
+                    " tested with (%s); graph nodes are traced, but a node's span is not made"
+                    " current for its code",
+                    metadata.version("langgraph"),
+                    _range("langgraph"),
+                )
+                return
+            self._wrap_config_context(sys.modules["langgraph._internal._runnable"])
+
+    def uninstall(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+        self._langgraph = False
+
+    def _replace(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        original = owner.__dict__.get(name)
+        if not callable(original):
+            logger.warning(
+                "otel_runnables.langchain: %s.%s not found; a %s run's span is not made current",
+                owner.__name__,
+                name,
+                owner.__name__,
+            )
+            return
+        wrapper = functools.wraps(original)(make(original))
+        setattr(owner, name, wrapper)
+
+        def undo() -> None:
+            if owner.__dict__.get(name) is wrapper:
+                setattr(owner, name, original)
+
+        self._undo.append(undo)
+
+    def _wrap_config_context(self, module: Any) -> None:
+        """Wrap ``module.set_config_context`` and every module-level reference to it."""
+        original = getattr(module, "set_config_context", None)
+        if not callable(original):
+            logger.warning("otel_runnables.langchain: %s.set_config_context not found", module)
+            return
+        wrapper = functools.wraps(original)(self._config_context(original))
+        holders = [m for m in list(sys.modules.values()) if _holds(m, original)]
+        for holder in holders:
+            setattr(holder, "set_config_context", wrapper)  # noqa: B010 - any module
+
+        def undo() -> None:
+            for holder in holders:
+                if getattr(holder, "set_config_context", None) is wrapper:
+                    setattr(holder, "set_config_context", original)  # noqa: B010
+
+        self._undo.append(undo)
+
+    # -- the wrappers --------------------------------------------------------------------------
+    def _config_context(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        bridge = self.bridge
+
+        @contextlib.contextmanager
+        def set_config_context(config: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with original(config, *args, **kwargs) as ctx:
+                callbacks = config.get("callbacks") if isinstance(config, dict) else None
+                run = bridge.run_of(getattr(callbacks, "parent_run_id", None))
+                span_context = None if run is None else run.otel_context
+                if span_context is None:
+                    yield ctx
+                    return
+                token = ctx.run(otel_context.attach, span_context)
+                try:
+                    yield ctx
+                finally:
+                    ctx.run(otel_context.detach, token)
+
+        return set_config_context
+
+    def _in_span(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        bridge = self.bridge
+
+        def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            run = bridge.run_of(_run_id(args, kwargs))
+            if run is None or run.otel_context is None:
+                return original(self_, *args, **kwargs)
+            token = otel_context.attach(run.otel_context)
+            try:
+                return original(self_, *args, **kwargs)
+            finally:
+                otel_context.detach(token)
+
+        return call
+
+    def _ain_span(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        bridge = self.bridge
+
+        async def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            run = bridge.run_of(_run_id(args, kwargs))
+            if run is None or run.otel_context is None:
+                return await original(self_, *args, **kwargs)
+            token = otel_context.attach(run.otel_context)
+            try:
+                return await original(self_, *args, **kwargs)
+            finally:
+                otel_context.detach(token)
+
+        return call
+
+    @staticmethod
+    def _call(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            slot = Slot(run_type)
+            with _waiting(slot):
+                return original(self_, *args, **kwargs)
+
+        return call
+
+    @staticmethod
+    def _acall(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        async def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            slot = Slot(run_type)
+            with _waiting(slot):
+                return await original(self_, *args, **kwargs)
+
+        return call
+
+    @staticmethod
+    def _stream(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def stream(self_: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            return _stepped(Slot(run_type), original(self_, *args, **kwargs))
+
+        return stream
+
+    @staticmethod
+    def _astream(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def astream(self_: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            return _astepped(Slot(run_type), original(self_, *args, **kwargs))
+
+        return astream
+
+
+def _range(distribution: str) -> str:
+    (a, b), (c, d) = SUPPORTED[distribution]
+    return f">={a}.{b},<{c}.{d}"
+
+
+def _holds(module: Any, function: Any) -> bool:
+    try:
+        return getattr(module, "set_config_context", None) is function
+    except Exception:  # a module whose attribute access raises
+        return False
+
+
+def _run_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The run id of the ``run_manager`` (or the one of ``run_managers``) a call got."""
+    manager = kwargs.get("run_manager")
+    if manager is None:
+        managers = kwargs.get("run_managers")
+        if managers is None:
+            managers = next(
+                (a for a in args if isinstance(a, list) and a and _is_manager(a[0])), None
+            )
+        if managers is not None and len(managers) == 1:
+            manager = managers[0]
+        else:
+            manager = next((a for a in args if _is_manager(a)), None)
+    return getattr(manager, "run_id", None)
+
+
+def _is_manager(value: Any) -> bool:
+    return hasattr(value, "run_id") and hasattr(value, "on_llm_end")
+
+
+@contextlib.contextmanager
+def _waiting(slot: Slot) -> Iterator[None]:
+    """Offer ``slot`` to the start hook; detach what it attached when the block exits."""
+    reset = current_slot.set(slot)
+    try:
+        yield
+    finally:
+        if slot.token is not None:
+            otel_context.detach(slot.token)
+            slot.token = None
+        current_slot.reset(reset)
+
+
+@contextlib.contextmanager
+def _step(slot: Slot) -> Iterator[None]:
+    """One pull of a stream: its run's span current (attached here, or by the start hook)."""
+    if slot.run is None:
+        with _waiting(slot):
+            yield
+        return
+    span_context = slot.run.otel_context
+    token = None if span_context is None else otel_context.attach(span_context)
+    try:
+        yield
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+def _stepped(slot: Slot, iterator: Iterator[Any]) -> Iterator[Any]:
+    try:
+        while True:
+            with _step(slot):
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    return
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            with _step(slot):
+                close()
+
+
+async def _astepped(slot: Slot, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    try:
+        while True:
+            with _step(slot):
+                try:
+                    chunk = await anext(iterator)
+                except StopAsyncIteration:
+                    return
+            yield chunk
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            with _step(slot):
+                await aclose()
+
+
+def fix_async_llm_start() -> Callable[[], None] | None:
+    """Work around langchain-ai/langchain#39633, where it is present.
+
+    With any ``run_inline`` handler (this bridge's is one), ``AsyncCallbackManager.on_llm_start``
+    calls only the inline handlers: users' other handlers would lose ``on_llm_start`` of async
+    completion LLMs. A probe decides; the fix calls the handlers the original skipped, after
+    it, as langchain-core calls non-inline handlers after inline ones. Returns the undo.
+    """
+    from langchain_core.callbacks import AsyncCallbackManager
+    from langchain_core.callbacks.manager import ahandle_event
+
+    if not _drops_non_inline_llm_start():
+        return None
+    original = AsyncCallbackManager.__dict__["on_llm_start"]
+
+    @functools.wraps(original)
+    async def on_llm_start(
+        self: Any, serialized: Any, prompts: list[str], run_id: Any = None, **kwargs: Any
+    ) -> Any:
+        managers = await original(self, serialized, prompts, run_id, **kwargs)
+        skipped = [h for h in self.handlers if not h.run_inline]
+        if skipped and len(skipped) < len(self.handlers):
+            await asyncio.gather(
+                *(
+                    ahandle_event(
+                        skipped,
+                        "on_llm_start",
+                        "ignore_llm",
+                        serialized,
+                        [prompt],
+                        run_id=manager.run_id,
+                        parent_run_id=self.parent_run_id,
+                        tags=self.tags,
+                        metadata=self.metadata,
+                        **kwargs,
+                    )
+                    for prompt, manager in zip(prompts, managers, strict=True)
+                )
+            )
+        return managers
+
+    setattr(AsyncCallbackManager, "on_llm_start", on_llm_start)  # noqa: B010
+
+    def undo() -> None:
+        if AsyncCallbackManager.__dict__.get("on_llm_start") is on_llm_start:
+            setattr(AsyncCallbackManager, "on_llm_start", original)  # noqa: B010
+
+    return undo
+
+
+def _drops_non_inline_llm_start() -> bool:
+    """Run the probe of :func:`fix_async_llm_start` on a private loop in a worker thread."""
+    from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackHandler
+
+    seen: list[str] = []
+
+    class Probe(BaseCallbackHandler):
+        def __init__(self, inline: bool) -> None:
+            self.run_inline = inline
+
+        def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
+            seen.append("inline" if self.run_inline else "other")
+
+    manager = AsyncCallbackManager([Probe(True), Probe(False)])
+    worker = threading.Thread(target=lambda: asyncio.run(manager.on_llm_start({}, ["probe"])))
+    worker.start()
+    worker.join()
+    return "inline" in seen and "other" not in seen
