@@ -137,7 +137,7 @@ def test_without_sdk_runs_work_and_record_nothing() -> None:
 
 def test_default_global_provider_is_the_api_no_op() -> None:
     # Nothing in this test process installs a global SDK provider.
-    assert SPAN_SINK.options.tracer_provider is None
+    assert SPAN_SINK.tracer_provider is None
     assert not isinstance(trace.get_tracer_provider(), TracerProvider)
     assert RunnableLambda(lambda x: x + 1).invoke(1) == 2
 

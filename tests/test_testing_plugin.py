@@ -13,7 +13,7 @@ def step(x: int) -> int:
 
 
 def test_fixture_records_tree_names_and_clears(otel_spans: SpanRecorder) -> None:
-    assert SPAN_SINK.options.tracer_provider is otel_spans.provider
+    assert SPAN_SINK.tracer_provider is otel_spans.provider
     chain = RunnableLambda(step) | RunnableLambda(step, name="again")
     assert chain.invoke(1) == 3
     assert otel_spans.tree() == [("RunnableSequence", [("step", []), ("again", [])])]
@@ -27,14 +27,14 @@ def test_fixture_records_tree_names_and_clears(otel_spans: SpanRecorder) -> None
 
 
 def test_recorder_installs_and_restores_the_previous_provider() -> None:
-    before = SPAN_SINK.options.tracer_provider
+    before = SPAN_SINK.tracer_provider
     outer = SpanRecorder().install()
     inner = SpanRecorder().install()
     RunnableLambda(step).invoke(1)
     inner.uninstall()
     RunnableLambda(step, name="outer-run").invoke(1)
     outer.uninstall()
-    assert SPAN_SINK.options.tracer_provider is before
+    assert SPAN_SINK.tracer_provider is before
     assert [s.name for s in inner.spans()] == ["step"]
     assert [s.name for s in outer.spans()] == ["outer-run"]
 
