@@ -42,6 +42,9 @@ __all__ = ["Patches", "SUPPORTED"]
 
 logger = logging.getLogger("otel_runnables")
 
+# Cancellations after which langchain-core sends a model or retriever call no end.
+_ABANDONING = (asyncio.CancelledError, KeyboardInterrupt)
+
 SUPPORTED = {"langchain-core": ((1, 0), (2, 0)), "langgraph": ((1, 0), (2, 0))}
 """Distributions whose private functions are wrapped: the tested versions, [low, high)."""
 
@@ -87,9 +90,12 @@ class Patches:
             return
         from langchain_core.language_models import BaseChatModel, BaseLLM
         from langchain_core.retrievers import BaseRetriever
+        from langchain_core.runnables import Runnable
         from langchain_core.runnables import config as lc_config
 
         self._wrap_config_context(lc_config)
+        self._replace(Runnable, "_transform_stream_with_config", self._counting)
+        self._replace(Runnable, "_atransform_stream_with_config", self._counting)
         self._replace(BaseChatModel, "_generate_with_cache", self._in_span)
         self._replace(BaseChatModel, "_agenerate_with_cache", self._ain_span)
         self._replace(BaseLLM, "_generate_helper", self._in_span)
@@ -184,6 +190,17 @@ class Patches:
 
         return set_config_context
 
+    def _counting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """A streamed chain run reports each chunk, as a native streamed run does."""
+        bridge = self.bridge
+
+        def transform_stream(
+            self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            return original(self_, inputs, _counted(bridge, transformer), *args, **kwargs)
+
+        return transform_stream
+
     def _in_span(self, original: Callable[..., Any]) -> Callable[..., Any]:
         bridge = self.bridge
 
@@ -204,13 +221,17 @@ class Patches:
 
         async def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
             run = bridge.run_of(_run_id(args, kwargs))
-            if run is None or run.otel_context is None:
-                return await original(self_, *args, **kwargs)
-            token = otel_context.attach(run.otel_context)
+            token = None
+            if run is not None and run.otel_context is not None:
+                token = otel_context.attach(run.otel_context)
             try:
                 return await original(self_, *args, **kwargs)
+            except _ABANDONING as exc:
+                bridge.abandon(run, exc)
+                raise
             finally:
-                otel_context.detach(token)
+                if token is not None:
+                    otel_context.detach(token)
 
         return call
 
@@ -223,12 +244,17 @@ class Patches:
 
         return call
 
-    @staticmethod
-    def _acall(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def _acall(self, run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        bridge = self.bridge
+
         async def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
             slot = Slot(run_type)
             with _waiting(slot):
-                return await original(self_, *args, **kwargs)
+                try:
+                    return await original(self_, *args, **kwargs)
+                except _ABANDONING as exc:
+                    bridge.abandon(slot.run, exc)
+                    raise
 
         return call
 
@@ -245,6 +271,54 @@ class Patches:
             return _astepped(Slot(run_type), original(self_, *args, **kwargs))
 
         return astream
+
+
+def _counted(bridge: Bridge, transformer: Callable[..., Any]) -> Callable[..., Any]:
+    """``transformer`` whose output chunks are reported to its run (langchain-core hands a
+    transformer that asks for it the run's manager, and the child config)."""
+    from langchain_core.runnables.utils import accepts_config, accepts_run_manager
+
+    wants_manager = accepts_run_manager(transformer)
+    wants_config = accepts_config(transformer)
+
+    def transformer_counted(
+        chunks: Any, run_manager: Any = None, config: Any = None, **kwargs: Any
+    ) -> Any:
+        if wants_manager:
+            kwargs["run_manager"] = run_manager
+        if wants_config:
+            kwargs["config"] = config
+        output = transformer(chunks, **kwargs)
+        run = bridge.run_of(getattr(run_manager, "run_id", None))
+        if run is None:
+            return output
+        if hasattr(output, "__anext__"):
+            return _acounting(run, output)
+        return _counting_chunks(run, output)
+
+    return transformer_counted
+
+
+def _counting_chunks(run: Any, iterator: Iterator[Any]) -> Iterator[Any]:
+    try:
+        for chunk in iterator:
+            run.chunk(chunk)
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def _acounting(run: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    try:
+        async for chunk in iterator:
+            run.chunk(chunk)
+            yield chunk
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _range(distribution: str) -> str:

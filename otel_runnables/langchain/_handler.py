@@ -158,6 +158,12 @@ class Bridge(BaseCallbackHandler):
                     child.error(_ABANDONED)
         return run
 
+    def abandon(self, run: Run | None, error: BaseException) -> None:
+        """``run`` was cancelled where langchain-core sends no end (a model or retriever call
+        cancelled while it ran): end it now, marked cancelled, if it is still open."""
+        if run is not None:
+            self._error(error, run.run_id, MISSING)
+
     def _end(self, outputs: Any, run_id: UUID, inputs: Any) -> None:
         run = self._finished(run_id)
         if run is not None:
