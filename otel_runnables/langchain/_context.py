@@ -124,7 +124,15 @@ class Patches:
                     _range("langgraph"),
                 )
                 return
-            self._wrap_config_context(sys.modules["langgraph._internal._runnable"])
+            module = sys.modules["langgraph._internal._runnable"]
+            self._wrap_config_context(module)
+            if sys.version_info < (3, 11):
+                # LangGraph runs an async node with no config context of its own before
+                # Python 3.11 (no create_task(context=)): the node's start attaches its span.
+                self._replace(module.RunnableCallable, "ainvoke", self._traced_node)
+                self._replace(
+                    module.RunnableSeq, "ainvoke", functools.partial(self._acall, "chain")
+                )
 
     def uninstall(self) -> None:
         for undo in reversed(self._undo):
@@ -257,6 +265,16 @@ class Patches:
                     raise
 
         return call
+
+    def _traced_node(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        traced = self._acall("chain", original)
+
+        async def ainvoke(self_: Any, *args: Any, **kwargs: Any) -> Any:
+            if getattr(self_, "trace", False) and getattr(self_, "afunc", None) is not None:
+                return await traced(self_, *args, **kwargs)
+            return await original(self_, *args, **kwargs)
+
+        return ainvoke
 
     @staticmethod
     def _stream(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
