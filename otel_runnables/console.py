@@ -2,8 +2,9 @@
 
 Needs the OpenTelemetry SDK (``pip install "otel-runnables[otlp]"``).
 
-Each run shows its name, duration and status; its custom events (span events) are listed under
-it with their attributes; errors show their type and message. It is an SDK ``SpanProcessor``,
+Each run shows its name, duration and status (and a model run its token usage); its custom
+events (span events) are listed under it with their attributes; errors show their type and
+message. It is an SDK ``SpanProcessor``,
 so it works with any tracer provider and beside any exporter.
 
 Example:
@@ -55,6 +56,16 @@ def _format_value(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _tokens(span: ReadableSpan) -> str:
+    """The token usage of a model run, when it reported some."""
+    attributes = span.attributes or {}
+    prompt = attributes.get(attrs.GEN_AI_USAGE_INPUT_TOKENS)
+    completion = attributes.get(attrs.GEN_AI_USAGE_OUTPUT_TOKENS)
+    if prompt is None and completion is None:
+        return ""
+    return f"  tokens in={prompt} out={completion}"
+
+
 def render_run_tree(spans: Sequence[ReadableSpan]) -> str:
     """The spans of one or more traces as text trees (children in start order)."""
     ids = {s.context.span_id for s in spans if s.context is not None}
@@ -65,7 +76,8 @@ def render_run_tree(spans: Sequence[ReadableSpan]) -> str:
     lines: list[str] = []
 
     def walk(span: ReadableSpan, prefix: str, branch: str, last: bool) -> None:
-        lines.append(f"{prefix}{branch}{span.name}  {_duration(span)}  {_status(span)}")
+        line = f"{prefix}{branch}{span.name}  {_duration(span)}  {_status(span)}{_tokens(span)}"
+        lines.append(line)
         below = prefix + ("" if not branch else ("   " if last else "│  "))
         kids = children.get(span.context.span_id if span.context else None, [])
         for event in span.events:

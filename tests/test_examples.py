@@ -46,8 +46,71 @@ def test_every_example_has_a_smoke_test() -> None:
         "progress_bar.py",
         "stream_events.py",
         "realistic_pipeline.py",
+        "langchain_app.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_langchain_app_is_traced_with_one_line() -> None:
+    out = run_example("langchain_app.py")
+    assert out.splitlines()[0].startswith("LangGraph ")
+    for line in (
+        "├─ retrieve ",
+        "│  └─ retrieval DocsRetriever ",
+        "│  ├─ chat demo-model ",
+        "ok  tokens in=42 out=12",
+        "ok  tokens in=61 out=14",
+        "│  └─ execute_tool add ",
+        "• tool_progress  tool=add  a=2  b=3",
+        "• progress  step=retrieve  docs=2",
+    ):
+        assert line in out, line
+    assert out.count("chat demo-model") == 2
+    assert out.strip().endswith("answer: 2 + 3 = 5, and every step of this answer is a span.")
+
+
+def test_langchain_app_under_opentelemetry_instrument() -> None:
+    """The same app, zero code: OpenTelemetry's launcher loads the entry point."""
+    launcher = Path(sys.executable).with_name("opentelemetry-instrument")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="langchain-app",
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="langchain",  # only ours, not the peers'
+    )
+    proc = subprocess.run(
+        [str(launcher), sys.executable, str(EXAMPLES / "langchain_app.py")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    spans = _console_spans(proc.stdout)
+    names = [span["name"] for span in spans]
+    assert names.count("chat demo-model") == 2
+    assert {"LangGraph", "retrieval DocsRetriever", "execute_tool add"} <= set(names)
+    chat = next(s for s in spans if s["name"] == "chat demo-model")
+    assert chat["attributes"]["gen_ai.usage.input_tokens"] == 42
+    assert chat["attributes"]["llm.token_count.total"] == 54
+    tool = next(s for s in spans if s["name"] == "execute_tool add")
+    assert [e["name"] for e in tool["events"]] == ["tool_progress"]
+    assert {s["context"]["trace_id"] for s in spans} == {spans[0]["context"]["trace_id"]}
+
+
+def _console_spans(stdout: str) -> list[dict[str, Any]]:
+    """The spans the SDK's console exporter printed (one JSON object each)."""
+    decoder = json.JSONDecoder()
+    spans, index = [], stdout.find("{")
+    while index != -1:
+        span, end = decoder.raw_decode(stdout, index)
+        spans.append(span)
+        index = stdout.find("{", end)
+    return spans
 
 
 def test_quickstart_prints_the_run_tree() -> None:

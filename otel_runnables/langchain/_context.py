@@ -95,7 +95,7 @@ class Patches:
 
         self._wrap_config_context(lc_config)
         self._replace(Runnable, "_transform_stream_with_config", self._counting)
-        self._replace(Runnable, "_atransform_stream_with_config", self._counting)
+        self._replace(Runnable, "_atransform_stream_with_config", self._acounting)
         self._replace(BaseChatModel, "_generate_with_cache", self._in_span)
         self._replace(BaseChatModel, "_agenerate_with_cache", self._ain_span)
         self._replace(BaseLLM, "_generate_helper", self._in_span)
@@ -199,15 +199,49 @@ class Patches:
         return set_config_context
 
     def _counting(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        """A streamed chain run reports each chunk, as a native streamed run does."""
+        """A streamed chain run reports each chunk, and a consumer that stops it early marks it
+        cancelled, as for a native streamed run (langchain-core ends it as if it completed)."""
         bridge = self.bridge
 
         def transform_stream(
             self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
-        ) -> Any:
-            return original(self_, inputs, _counted(bridge, transformer), *args, **kwargs)
+        ) -> Iterator[Any]:
+            box = _RunBox()
+            counted = _counted(bridge, transformer, box)
+            stream = original(self_, inputs, counted, *args, **kwargs)
+            try:
+                # not yield from: on close it would close the stream before this frame sees
+                # GeneratorExit, and langchain-core would end the run as completed
+                for chunk in stream:  # noqa: UP028
+                    yield chunk
+            except GeneratorExit:
+                box.cancel()
+                raise
+            finally:
+                stream.close()
 
         return transform_stream
+
+    def _acounting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """Async twin of :meth:`_counting`."""
+        bridge = self.bridge
+
+        async def atransform_stream(
+            self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
+        ) -> AsyncIterator[Any]:
+            box = _RunBox()
+            counted = _counted(bridge, transformer, box)
+            stream = original(self_, inputs, counted, *args, **kwargs)
+            try:
+                async for chunk in stream:
+                    yield chunk
+            except GeneratorExit:
+                box.cancel()
+                raise
+            finally:
+                await stream.aclose()
+
+        return atransform_stream
 
     def _in_span(self, original: Callable[..., Any]) -> Callable[..., Any]:
         bridge = self.bridge
@@ -291,7 +325,20 @@ class Patches:
         return astream
 
 
-def _counted(bridge: Bridge, transformer: Callable[..., Any]) -> Callable[..., Any]:
+class _RunBox:
+    """The run of one streamed call, once its transformer is called."""
+
+    __slots__ = ("run",)
+
+    def __init__(self) -> None:
+        self.run: Any = None
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancelled = True
+
+
+def _counted(bridge: Bridge, transformer: Callable[..., Any], box: _RunBox) -> Callable[..., Any]:
     """``transformer`` whose output chunks are reported to its run (langchain-core hands a
     transformer that asks for it the run's manager, and the child config)."""
     from langchain_core.runnables.utils import accepts_config, accepts_run_manager
@@ -307,7 +354,7 @@ def _counted(bridge: Bridge, transformer: Callable[..., Any]) -> Callable[..., A
         if wants_config:
             kwargs["config"] = config
         output = transformer(chunks, **kwargs)
-        run = bridge.run_of(getattr(run_manager, "run_id", None))
+        run = box.run = bridge.run_of(getattr(run_manager, "run_id", None))
         if run is None:
             return output
         if hasattr(output, "__anext__"):

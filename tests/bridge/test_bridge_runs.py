@@ -337,6 +337,25 @@ async def test_cancelled_and_abandoned_runs_end_their_spans(bridge: SpanRecorder
     assert seq.end_time is not None
 
 
+def test_a_stream_the_consumer_stops_is_marked_cancelled(bridge: SpanRecorder) -> None:
+    """langchain-core ends a sync stream its consumer stopped as if it had completed."""
+
+    def numbers(chunks: Any) -> Any:
+        yield from range(100)
+
+    stream = (RunnableLambda(lambda x: x) | RunnableGenerator(numbers)).stream(0)
+    assert [next(stream), next(stream)] == [0, 1]
+    stream.close()  # type: ignore[attr-defined]
+    seq = _by_name(bridge, "RunnableSequence")
+    assert seq.attributes["runnable.cancelled"] is True
+    assert seq.attributes["runnable.stream.chunks"] == 2
+    assert seq.status.status_code is StatusCode.UNSET
+    # a stream consumed to its end is not
+    bridge.clear()
+    assert len(list((RunnableLambda(lambda x: x) | RunnableGenerator(numbers)).stream(0))) == 100
+    assert "runnable.cancelled" not in _by_name(bridge, "RunnableSequence").attributes
+
+
 async def test_a_cancelled_model_call_ends_its_span(bridge: SpanRecorder) -> None:
     """langchain-core sends no end for a chat model call cancelled while it runs."""
     import asyncio
