@@ -12,6 +12,7 @@ Example:
     4
 """
 
+from . import _foreign
 from ._base import Runnable
 from ._binding import RunnableBinding, RunnableRetry
 from ._callbacks import AsyncCallbackHandler, BaseCallbackHandler
@@ -26,6 +27,8 @@ from ._parallel import RunnableParallel
 from ._passthrough import RunnableAssign, RunnablePassthrough, RunnablePick
 from ._sequence import RunnableSequence
 from ._version import __version__
+
+_foreign.install()  # langchain-core composes our runnables as its own (when it is imported)
 
 __all__ = [
     "AddableDict",

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from ._config import RunnableConfig, get_config_list, get_executor_for_config, run_in_executor
+from ._foreign import crossing, is_foreign_runnable
 from ._iter import Accumulator, aclosing_iter, aiter_of
 from ._templates import RunTemplates
 
@@ -373,6 +374,9 @@ def coerce_to_runnable(thing: Any, where: str = "|") -> Runnable[Any, Any]:
     """A runnable from a runnable, a callable (function or generator) or a dict of those."""
     if isinstance(thing, Runnable):
         return thing
+    if is_foreign_runnable(thing):  # a langchain-core runnable: a step as it is
+        crossing()
+        return cast("Runnable[Any, Any]", thing)
     if inspect.isasyncgenfunction(thing) or inspect.isgeneratorfunction(thing):
         from ._generator import RunnableGenerator
 

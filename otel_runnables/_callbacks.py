@@ -113,6 +113,57 @@ class BaseCallbackHandler:
     ) -> Any:
         """The run ``run_id`` dispatched a custom event; ``data`` is the very object passed."""
 
+    # The hooks of langchain-core's other run types (chat models, LLMs, tools, retrievers),
+    # called for the langchain-core steps of a pipeline; the keyword arguments are
+    # langchain-core's (``run_id``, ``parent_run_id``, ``tags``, ``metadata``, ``name`` ...).
+
+    def on_chat_model_start(self, serialized: Any, messages: list[list[Any]], **kwargs: Any) -> Any:
+        """A chat model run started. Not overridden: the run is reported to
+        :meth:`on_llm_start` instead, with the messages as text (langchain-core's rule)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement on_chat_model_start")
+
+    def on_llm_start(self, serialized: Any, prompts: list[str], **kwargs: Any) -> Any:
+        """A model run started."""
+
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> Any:
+        """A model run streamed a token (``chunk``: the chunk it came in)."""
+
+    def on_llm_end(self, response: Any, **kwargs: Any) -> Any:
+        """A model run ended with ``response`` (an ``LLMResult``)."""
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> Any:
+        """A model run raised ``error``."""
+
+    def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> Any:
+        """A tool run started (``inputs``: its arguments)."""
+
+    def on_tool_end(self, output: Any, **kwargs: Any) -> Any:
+        """A tool run ended."""
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> Any:
+        """A tool run raised ``error``."""
+
+    def on_retriever_start(self, serialized: Any, query: str, **kwargs: Any) -> Any:
+        """A retriever run started."""
+
+    def on_retriever_end(self, documents: Any, **kwargs: Any) -> Any:
+        """A retriever run ended with ``documents``."""
+
+    def on_retriever_error(self, error: BaseException, **kwargs: Any) -> Any:
+        """A retriever run raised ``error``."""
+
+    def on_agent_action(self, action: Any, **kwargs: Any) -> Any:
+        """An agent chose an action."""
+
+    def on_agent_finish(self, finish: Any, **kwargs: Any) -> Any:
+        """An agent finished."""
+
+    def on_text(self, text: str, **kwargs: Any) -> Any:
+        """A run printed ``text``."""
+
+    def on_retry(self, retry_state: Any, **kwargs: Any) -> Any:
+        """A model call is being retried."""
+
 
 async def _nothing(self: Any, *args: Any, **kwargs: Any) -> None:
     """Does nothing unless overridden (with ``async def``)."""
@@ -131,6 +182,16 @@ class AsyncCallbackHandler(BaseCallbackHandler):
     """
 
     on_chain_start = on_chain_end = on_chain_error = on_custom_event = _nothing
+    on_llm_start = on_llm_new_token = on_llm_end = on_llm_error = _nothing
+    on_tool_start = on_tool_end = on_tool_error = _nothing
+    on_retriever_start = on_retriever_end = on_retriever_error = _nothing
+    on_agent_action = on_agent_finish = on_text = on_retry = _nothing
+
+    async def on_chat_model_start(
+        self, serialized: Any, messages: list[list[Any]], **kwargs: Any
+    ) -> Any:
+        """As :meth:`BaseCallbackHandler.on_chat_model_start`."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement on_chat_model_start")
 
 
 class Hook(NamedTuple):

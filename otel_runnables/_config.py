@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypedDict, TypeVar, cast
 
 from ._callbacks import home_loop
+from ._foreign import foreign_config
 from ._scope import Callbacks, Scope, combine_callbacks
 
 __all__ = [
@@ -125,8 +127,13 @@ def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
         "configurable": {},
     }
     current = var_current_run.get()
+    inherited = None
     if current is not None:
-        for key, value in cast("dict[str, Any]", current.current_config()).items():
+        inherited = current.current_config()
+    elif "langchain_core" in sys.modules:  # called from a langchain-core run's code
+        inherited = foreign_config()
+    if inherited is not None:
+        for key, value in cast("dict[str, Any]", inherited).items():
             if value is not None:
                 out[key] = value.copy() if key in _COPIED_KEYS else value
     if config is not None:

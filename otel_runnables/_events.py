@@ -160,7 +160,9 @@ class EventStreamSink(Sink):
             "run_type": run.run_type,
         }
         data: dict[str, Any] = {}
-        if not run.input_pending:
+        if run.detail is not None:  # a model, tool or retriever run of langchain-core
+            data["input"] = info["inputs"] = run.detail.event_input()
+        elif not run.input_pending:
             data["input"] = info["inputs"] = run.inputs
         self._infos[run_id] = info
         self._send(
@@ -213,11 +215,14 @@ class EventStreamSink(Sink):
         info = self._infos.pop(run_id, None)
         if info is None:
             return
-        try:
-            if not inputs:
-                inputs = info.get("inputs") or {}
-        except Exception:  # an input whose truth value is ambiguous
-            pass
+        if run.detail is not None:
+            outputs, inputs = run.detail.event_output(outputs), info.get("inputs")
+        else:
+            try:
+                if not inputs:
+                    inputs = info.get("inputs") or {}
+            except Exception:  # an input whose truth value is ambiguous
+                pass
         self._send(
             {
                 "event": f"on_{run.run_type}_end",
@@ -232,8 +237,24 @@ class EventStreamSink(Sink):
         )
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
-        # v2 has no error event: the exception propagates out of astream_events instead.
-        self._infos.pop(run.run_id_text, None)
+        # v2 has no error event for chains (the exception propagates out of astream_events
+        # instead); langchain-core's tools have one.
+        run_id = run.run_id_text
+        info = self._infos.pop(run_id, None)
+        if info is None or run.detail is None:
+            return
+        data = run.detail.event_error(error)
+        if data is not None:
+            event = {
+                "event": f"on_{run.run_type}_error",
+                "data": data,
+                "run_id": run_id,
+                "name": info["name"],
+                "tags": info["tags"],
+                "metadata": info["metadata"],
+                "parent_ids": self._parent_ids(run_id),
+            }
+            self._send(event, run.run_type)
 
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]

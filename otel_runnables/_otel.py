@@ -130,10 +130,11 @@ class TracingOptions:
 
 
 class SpanDetail(Protocol):
-    """What another source of runs adds to the span of one of its runs (a model, tool or
-    retriever run of the langchain-core bridge): its span name and kind, and attributes of its
-    own besides the run mapping. Each method gets the value length limit and whether inputs and
-    outputs are hidden; it must not raise (the sink logs and carries on if it does)."""
+    """What another source of runs adds to one of its runs (a model, tool or retriever run of
+    the langchain-core bridge): its span name and kind, attributes of its own besides the run
+    mapping (each method gets the value length limit and whether inputs and outputs are hidden),
+    and the payloads of its events in an event stream. It must not raise (the sinks log and
+    carry on if it does)."""
 
     span_name: str
     kind: SpanKind
@@ -148,6 +149,24 @@ class SpanDetail(Protocol):
 
     def output_value(self, outputs: Any) -> Any:
         """What ``output.value`` shows of ``outputs``."""
+        ...
+
+    def chunk_value(self, chunk: Any) -> Any:
+        """What a ``chunk`` span event shows of one streamed chunk."""
+        ...
+
+    # What an event stream (``astream_events``) shows of the run, as langchain-core shows it.
+
+    def event_input(self) -> Any:
+        """The ``input`` of its start and end events."""
+        ...
+
+    def event_output(self, outputs: Any) -> Any:
+        """The ``output`` of its end event."""
+        ...
+
+    def event_error(self, error: BaseException) -> dict[str, Any] | None:
+        """The data of an error event, for the runs that have one (tools), else None."""
         ...
 
 
@@ -314,6 +333,8 @@ class SpanSink(Sink):
             return
         span = run.span
         if span is not None and span.is_recording():
+            if run.detail is not None:
+                chunk = run.detail.chunk_value(chunk)
             value = attrs.value_and_mime(chunk, self.options.value_length_limit)[0]
             span.add_event(attrs.CHUNK_EVENT, {attrs.CHUNK: value})
 

@@ -65,6 +65,7 @@ class Run:
     """
 
     __slots__ = (
+        "__weakref__",  # the langchain-core bridge finds native parents by weak reference
         "_current_config",
         "_id_bits",
         "_id_text",

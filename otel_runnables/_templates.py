@@ -188,14 +188,15 @@ def _drive(
 ) -> Iterator[T]:
     """A streamed run: started at the first pull, each pull inside it, each chunk reported."""
     run = state.start()
-    iterator = None
+    iterator = stream = None
     try:
         with run:
             iterator = func(state.feed, run, **kwargs)
+        stream = _tapped(run, iterator, "tap_output_iter")
         while True:
             with run:
                 try:
-                    chunk = next(iterator)
+                    chunk = next(stream)
                 except StopIteration:
                     break
             state.produced(chunk)
@@ -209,6 +210,8 @@ def _drive(
         state.fail(exc)
         raise
     finally:
+        if stream is not iterator:
+            state.close(stream)
         state.close(iterator)
     state.end()
 
@@ -218,14 +221,15 @@ async def _adrive(
 ) -> AsyncIterator[T]:
     """Async twin of :func:`_drive`."""
     run = await state.astart()
-    iterator = None
+    iterator = stream = None
     try:
         with run:
             iterator = func(state.feed, run, **kwargs)
+        stream = _tapped(run, iterator, "tap_output_aiter")
         while True:
             with run:
                 try:
-                    chunk = await hop(anext, iterator)
+                    chunk = await hop(anext, stream)
                 except StopAsyncIteration:
                     break
             state.produced(chunk)
@@ -239,5 +243,17 @@ async def _adrive(
         await state.afail(exc)
         raise
     finally:
+        if stream is not iterator:
+            await state.aclose(stream)
         await state.aclose(iterator)
     await state.aend()
+
+
+def _tapped(run: Run, iterator: Any, tap: str) -> Any:
+    """The run's output as a langchain-core event stream among its handlers taps it (its
+    ``on_chain_stream`` events come from there); the iterator itself otherwise."""
+    for handler in run.handlers:
+        method = getattr(handler, tap, None)
+        if method is not None:
+            return method(run.run_id, iterator)
+    return iterator

@@ -73,12 +73,17 @@ class Patches:
 
     def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
+        self.installed = False
         self._undo: list[Callable[[], None]] = []
         self._langgraph = False
         self._lock = threading.Lock()
 
     # -- installing ----------------------------------------------------------------------------
     def install(self) -> None:
+        with self._lock:
+            if self.installed:
+                return
+            self.installed = True
         if not supported("langchain-core"):
             logger.warning(
                 "otel_runnables.langchain: langchain-core %s is not a version this bridge was"
@@ -112,7 +117,7 @@ class Patches:
         if self._langgraph or "langgraph._internal._runnable" not in sys.modules:
             return
         with self._lock:
-            if self._langgraph:
+            if self._langgraph or not self.installed:
                 return
             self._langgraph = True
             if not supported("langgraph"):
@@ -135,10 +140,12 @@ class Patches:
                 )
 
     def uninstall(self) -> None:
-        for undo in reversed(self._undo):
-            undo()
-        self._undo.clear()
-        self._langgraph = False
+        with self._lock:
+            for undo in reversed(self._undo):
+                undo()
+            self._undo.clear()
+            self._langgraph = False
+            self.installed = False
 
     def _replace(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
         original = owner.__dict__.get(name)

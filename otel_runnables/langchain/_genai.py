@@ -184,7 +184,16 @@ def _genai_message(message: Any, finish_reason: str | None = None) -> dict[str, 
 class ModelDetail:
     """A chat model run (``chat``) or a completion LLM run (``text_completion``)."""
 
-    __slots__ = ("_inputs", "_metadata", "_params", "model", "operation", "provider", "span_name")
+    __slots__ = (
+        "_event_input",
+        "_inputs",
+        "_metadata",
+        "_params",
+        "model",
+        "operation",
+        "provider",
+        "span_name",
+    )
 
     kind = SpanKind.CLIENT
 
@@ -194,8 +203,10 @@ class ModelDetail:
         metadata: Mapping[str, Any],
         invocation_params: Any,
         inputs: Sequence[Any],
+        event_input: Any,
     ) -> None:
         params = invocation_params if isinstance(invocation_params, Mapping) else {}
+        self._event_input = event_input  # {"messages": [[...]]} or {"prompts": [...]}
         self.operation = operation
         self._params = params
         self._metadata = metadata
@@ -281,6 +292,35 @@ class ModelDetail:
         ]
         return values[0] if len(values) == 1 else values
 
+    def chunk_value(self, chunk: Any) -> Any:
+        """A token's text (the content of a message chunk, the text of a generation chunk)."""
+        text = _text(_get(chunk, "content")) if self.operation == "chat" else _get(chunk, "text")
+        return chunk if text is None else text
+
+    def event_input(self) -> Any:
+        return self._event_input
+
+    def event_output(self, outputs: Any) -> Any:
+        """langchain-core's: the first generated message (chat); the generations (LLM)."""
+        batches = _get(outputs, "generations") or []
+        if self.operation == "chat":
+            return next((_get(g, "message") for batch in batches for g in batch), {})
+        return {
+            "generations": [[_generation(g) for g in batch] for batch in batches],
+            "llm_output": _get(outputs, "llm_output"),
+        }
+
+    def event_error(self, error: BaseException) -> dict[str, Any] | None:
+        return None
+
+
+def _generation(generation: Any) -> dict[str, Any]:
+    return {
+        "text": _get(generation, "text"),
+        "generation_info": _get(generation, "generation_info"),
+        "type": _get(generation, "type"),
+    }
+
 
 def _usage_attributes(generations: list[Any], llm_output: Any, out: dict[str, Any]) -> None:
     """Token counts: langchain's ``usage_metadata`` of the generated messages (added up), else
@@ -347,12 +387,13 @@ def _finish_reason(generation: Any, response: Mapping[str, Any]) -> str | None:
 class ToolDetail:
     """A tool run: ``execute_tool {tool}``."""
 
-    __slots__ = ("_call_id", "_description", "name", "span_name")
+    __slots__ = ("_call_id", "_description", "_inputs", "name", "span_name")
 
     kind = SpanKind.INTERNAL
 
-    def __init__(self, name: str, serialized: Any, tool_call_id: Any) -> None:
+    def __init__(self, name: str, serialized: Any, tool_call_id: Any, inputs: Any) -> None:
         self.name = name
+        self._inputs = inputs  # langchain-core's ``inputs`` (the arguments), or None
         self.span_name = f"execute_tool {name}"
         description = _get(serialized, "description")
         self._description = description if isinstance(description, str) else None
@@ -379,6 +420,19 @@ class ToolDetail:
         if _get(outputs, "type") == "tool" and _get(outputs, "tool_call_id") is not None:
             return _get(outputs, "content")
         return outputs
+
+    def chunk_value(self, chunk: Any) -> Any:
+        return chunk
+
+    def event_input(self) -> Any:
+        return self._inputs or {}
+
+    def event_output(self, outputs: Any) -> Any:
+        return outputs
+
+    def event_error(self, error: BaseException) -> dict[str, Any] | None:
+        """langchain-core's ``on_tool_error`` event data."""
+        return {"error": error, "input": self._inputs, "tool_call_id": self._call_id}
 
 
 class RetrieverDetail:
@@ -422,3 +476,15 @@ class RetrieverDetail:
 
     def output_value(self, outputs: Any) -> Any:
         return outputs
+
+    def chunk_value(self, chunk: Any) -> Any:
+        return chunk
+
+    def event_input(self) -> Any:
+        return {"query": self._query}
+
+    def event_output(self, outputs: Any) -> Any:
+        return outputs
+
+    def event_error(self, error: BaseException) -> dict[str, Any] | None:
+        return None

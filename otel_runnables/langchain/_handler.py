@@ -18,14 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import GenerationChunk
 from opentelemetry import context as otel_context
 
-from .._bus import sink_failed
+from .._bus import sink_failed, to_sinks
 from .._otel import SpanDetail, SpanSink
 from .._run import MISSING, Run
 from .._scope import Lineage
@@ -104,17 +107,25 @@ class Bridge(BaseCallbackHandler):
 
     def __init__(self, span_sink: SpanSink) -> None:
         self.span_sink = span_sink
-        self.enabled = True
-        """Off: new runs are not recorded (the runs already open still end)."""
+        """Where the spans of root runs go (a child's go where its parent's went)."""
         self.runs: dict[int, BridgedRun] = {}
         """The open runs, by ``run_id.int``."""
+        self.native: weakref.WeakValueDictionary[int, Run] = weakref.WeakValueDictionary()
+        """otel_runnables' own runs that langchain-core runs may have as parents."""
         self.on_graph: Callable[[], None] | None = None
         """Called at a chain start once LangGraph is imported (to wrap its functions), once."""
 
     # -- the run table ---------------------------------------------------------------------
-    def run_of(self, run_id: UUID | None) -> BridgedRun | None:
-        """The open run with this id, if the bridge recorded it."""
-        return None if run_id is None else self.runs.get(run_id.int)
+    def run_of(self, run_id: UUID | None) -> Run | None:
+        """The open run with this id: one the bridge recorded, or an adopted native run."""
+        if run_id is None:
+            return None
+        key = run_id.int
+        return self.runs.get(key) or self.native.get(key)
+
+    def adopt(self, run: Run) -> None:
+        """Let langchain-core runs started under the native ``run`` find it as their parent."""
+        self.native[run.run_id.int] = run
 
     def _start(
         self,
@@ -127,13 +138,14 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None,
         detail: SpanDetail | None = None,
     ) -> None:
-        parent = None if parent_run_id is None else self.runs.get(parent_run_id.int)
-        lineage = _new(Lineage, (parent, [], (), tags or [], [], metadata or {}))
+        parent = self.run_of(parent_run_id)
+        sinks = () if parent is None else parent.sinks  # an astream_events of ours above
+        lineage = _new(Lineage, (parent, [], sinks, tags or [], [], metadata or {}))
         sink = self.span_sink if parent is None else None
         run = BridgedRun(lineage, name, inputs, run_id, run_type, sink, detail)
         run.input_pending = type(inputs) is dict and inputs == _PENDING
         self.runs[run_id.int] = run
-        if parent is not None:
+        if isinstance(parent, BridgedRun):
             if parent.children is None:
                 parent.children = {}
             parent.children[run_id.int] = run
@@ -186,13 +198,12 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.enabled:
-            if self.on_graph is not None and _LANGGRAPH in sys.modules:
-                on_graph, self.on_graph = self.on_graph, None
-                on_graph()
-            name = _name(serialized, kwargs.get("name"), "Unnamed")
-            run_type = kwargs.get("run_type") or "chain"
-            self._start(run_id, parent_run_id, name, inputs, run_type, tags, metadata)
+        if self.on_graph is not None and _LANGGRAPH in sys.modules:
+            on_graph, self.on_graph = self.on_graph, None
+            on_graph()
+        name = _name(serialized, kwargs.get("name"), "Unnamed")
+        run_type = kwargs.get("run_type") or "chain"
+        self._start(run_id, parent_run_id, name, inputs, run_type, tags, metadata)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(outputs, run_id, kwargs.get("inputs", MISSING))
@@ -212,14 +223,15 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.enabled:
-            name = _name(serialized, kwargs.get("name"), "ChatModel")
-            messages_of_run = list(messages[0]) if messages else []
-            params = kwargs.get("invocation_params")
-            detail = ModelDetail("chat", metadata or {}, params, messages_of_run)
-            self._start(
-                run_id, parent_run_id, name, messages_of_run, "chat_model", tags, metadata, detail
-            )
+        name = _name(serialized, kwargs.get("name"), "ChatModel")
+        messages_of_run = list(messages[0]) if messages else []
+        params = kwargs.get("invocation_params")
+        detail = ModelDetail(
+            "chat", metadata or {}, params, messages_of_run, {"messages": messages}
+        )
+        self._start(
+            run_id, parent_run_id, name, messages_of_run, "chat_model", tags, metadata, detail
+        )
 
     def on_llm_start(
         self,
@@ -232,17 +244,25 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.enabled:
-            name = _name(serialized, kwargs.get("name"), "LLM")
-            prompt = prompts[0] if prompts else ""
-            params = kwargs.get("invocation_params")
-            detail = ModelDetail("text_completion", metadata or {}, params, [prompt])
-            self._start(run_id, parent_run_id, name, prompt, "llm", tags, metadata, detail)
+        name = _name(serialized, kwargs.get("name"), "LLM")
+        prompt = prompts[0] if prompts else ""
+        params = kwargs.get("invocation_params")
+        detail = ModelDetail(
+            "text_completion", metadata or {}, params, [prompt], {"prompts": prompts}
+        )
+        self._start(run_id, parent_run_id, name, prompt, "llm", tags, metadata, detail)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id.int)
         if run is not None:
-            run.chunk(token)
+            # the chunk as langchain-core's event stream shows it (a message chunk of a chat
+            # model, a generation chunk of an LLM)
+            chunk = kwargs.get("chunk")
+            if run.run_type == "chat_model":
+                run.chunk(AIMessageChunk(content=token) if chunk is None else chunk.message)
+            else:
+                text = token if isinstance(token, str) else ""
+                run.chunk(GenerationChunk(text=text) if chunk is None else chunk)
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(response, run_id, MISSING)
@@ -262,12 +282,11 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.enabled:
-            name = _name(serialized, kwargs.get("name"), "Tool")
-            detail = ToolDetail(name, serialized, kwargs.get("tool_call_id"))
-            inputs = kwargs.get("inputs")
-            inputs = input_str if inputs is None else inputs
-            self._start(run_id, parent_run_id, name, inputs, "tool", tags, metadata, detail)
+        name = _name(serialized, kwargs.get("name"), "Tool")
+        inputs = kwargs.get("inputs")
+        detail = ToolDetail(name, serialized, kwargs.get("tool_call_id"), inputs)
+        inputs = input_str if inputs is None else inputs
+        self._start(run_id, parent_run_id, name, inputs, "tool", tags, metadata, detail)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(output, run_id, MISSING)
@@ -286,10 +305,9 @@ class Bridge(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.enabled:
-            name = _name(serialized, kwargs.get("name"), "Retriever")
-            detail = RetrieverDetail(name, query)
-            self._start(run_id, parent_run_id, name, query, "retriever", tags, metadata, detail)
+        name = _name(serialized, kwargs.get("name"), "Retriever")
+        detail = RetrieverDetail(name, query)
+        self._start(run_id, parent_run_id, name, query, "retriever", tags, metadata, detail)
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(documents, run_id, MISSING)
@@ -310,7 +328,12 @@ class Bridge(BaseCallbackHandler):
     ) -> None:
         run = self.runs.get(run_id.int)
         if run is not None:
+            tags, metadata = tags or [], metadata or {}
             try:
-                run.span_sink.on_custom_event(run, name, data, tags or [], metadata or {})
+                run.span_sink.on_custom_event(run, name, data, tags, metadata)
             except Exception:
                 sink_failed(run.span_sink)
+            if run.sinks:
+                to_sinks(
+                    run.sinks, lambda sink: sink.on_custom_event(run, name, data, tags, metadata)
+                )

@@ -25,8 +25,9 @@ from typing import Any
 from opentelemetry import trace
 
 from .._otel import SPAN_SINK, SpanSink
-from ._context import SUPPORTED, Patches, fix_async_llm_start, supported
+from ._context import SUPPORTED, fix_async_llm_start, supported
 from ._handler import Bridge
+from ._mixed import shared
 
 __all__ = ["LangChainInstrumentor"]
 
@@ -104,16 +105,16 @@ class LangChainInstrumentor:
         if cls._instance is None:
             cls._instance = object.__new__(cls)
             cls._instance._undo = []
-            cls._instance._bridge = None
+            cls._instance._on = False
         return cls._instance
 
     _undo: list[Callable[[], None]]
-    _bridge: Bridge | None
+    _on: bool
 
     @property
     def is_instrumented_by_opentelemetry(self) -> bool:
         """Whether :meth:`instrument` is in effect."""
-        return self._bridge is not None
+        return self._on
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The distributions this instruments (requirement strings)."""
@@ -128,7 +129,7 @@ class LangChainInstrumentor:
         nothing. A missing or unsupported langchain-core logs an error and instruments nothing
         (``skip_dep_check=True`` skips that check). Never raises: a failure is logged.
         """
-        if self._bridge is not None:
+        if self._on:
             logger.warning("Attempting to instrument while already instrumented")
             return
         if not kwargs.pop("skip_dep_check", False) and not self._dependencies_met():
@@ -141,7 +142,7 @@ class LangChainInstrumentor:
 
     def uninstrument(self, **kwargs: Any) -> None:
         """Stop tracing: new langchain-core runs are no longer seen (runs in flight end)."""
-        if self._bridge is None:
+        if not self._on:
             logger.warning("Attempting to uninstrument while already uninstrumented")
             return
         self._uninstrument()
@@ -172,13 +173,10 @@ class LangChainInstrumentor:
         return False
 
     def _instrument(self, tracer_provider: trace.TracerProvider | None) -> None:
-        sink = SPAN_SINK
+        bridge, patches = shared()
         if tracer_provider is not None:
-            sink = SpanSink(options=SPAN_SINK.options, tracer_provider=tracer_provider)
-        bridge = Bridge(sink)
-        patches = Patches(bridge)
-        bridge.on_graph = patches.langgraph_loaded
-        self._bridge = bridge
+            bridge.span_sink = SpanSink(options=SPAN_SINK.options, tracer_provider=tracer_provider)
+        self._on = True
         self._undo.append(self._switch_off)
         patches.install()
         self._undo.append(patches.uninstall)
@@ -190,9 +188,8 @@ class LangChainInstrumentor:
 
     def _switch_off(self) -> None:
         _SWITCH.handler = None
-        if self._bridge is not None:
-            self._bridge.enabled = False
-        self._bridge = None
+        shared()[0].span_sink = SPAN_SINK
+        self._on = False
 
     def _uninstrument(self) -> None:
         while self._undo:

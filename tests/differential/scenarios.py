@@ -377,6 +377,7 @@ def all_scenarios() -> list[Scenario]:
     from . import (  # noqa: F401  (imported for their registrations)
         scenarios_callbacks,
         scenarios_events,
+        scenarios_mixed,
         scenarios_runnables,
     )
 
