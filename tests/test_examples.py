@@ -47,6 +47,7 @@ def test_every_example_has_a_smoke_test() -> None:
         "stream_events.py",
         "realistic_pipeline.py",
         "langchain_app.py",
+        "mixed_pipeline.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
@@ -67,6 +68,26 @@ def test_langchain_app_is_traced_with_one_line() -> None:
         assert line in out, line
     assert out.count("chat demo-model") == 2
     assert out.strip().endswith("answer: 2 + 3 = 5, and every step of this answer is a span.")
+
+
+def test_mixed_pipeline_is_one_trace_each_way() -> None:
+    out = run_example("mixed_pipeline.py")
+    answer_tree, rest = out.split("answer: Each step is a child span. [docs/langchain.md]\n")
+    assert answer_tree.startswith("answer ")
+    for line in (
+        "├─ normalise ",
+        "│       • progress  step=normalise  chars=18",
+        "├─ ChatPromptTemplate ",
+        "├─ chat demo-model ",
+        "ok  tokens in=23 out=9",
+        "├─ StrOutputParser ",
+        "└─ cite ",
+    ):
+        assert line in answer_tree, line
+    assert rest.startswith("LangGraph ")
+    for line in ("└─ summarise ", "   └─ RunnableSequence ", "      ├─ split "):
+        assert line in rest, line
+    assert rest.strip().endswith("summary: {'words': 5, 'longest': 'every'}")
 
 
 def test_langchain_app_under_opentelemetry_instrument() -> None:
