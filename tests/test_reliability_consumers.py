@@ -21,14 +21,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from test_reliability_support import (
+from _support import (
     Recorder,
     Traced,
     live_run_objects,
     problems,
     run_object_ids,
     settle,
-    traced,
 )
 
 from otel_runnables import (
@@ -37,8 +36,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-
-__all__ = ["traced"]
 
 CANCELLED = "runnable.cancelled"
 
@@ -94,7 +91,7 @@ def _blocking_chain() -> Any:
 async def _check_clean(
     traced: Traced, caplog: pytest.LogCaptureFixture, warned: list[Any], baseline: set[int]
 ) -> None:
-    pending = await settle()
+    pending = await settle(collect=True)
     assert not pending, f"tasks still pending: {pending}"
     traced.assert_all_ended()
     found = problems(caplog.records, [str(w.message) for w in warned])
@@ -184,7 +181,7 @@ def test_break_out_of_stream(traced: Traced, caplog: pytest.LogCaptureFixture):
     assert not problems(caplog.records), problems(caplog.records)
     assert not live_run_objects(baseline), live_run_objects(baseline)
     _root_cancelled(traced)
-    hooks = handler.calls.hooks()
+    hooks = handler.hooks()
     assert hooks.count("start") == hooks.count("end") + hooks.count("error") == 4, hooks
 
 
@@ -244,7 +241,7 @@ async def test_cancel_task_running_ainvoke(traced: Traced, caplog: pytest.LogCap
         task = asyncio.ensure_future(_blocking_chain().ainvoke(1, {"callbacks": [handler]}))
         for _ in range(100):
             await asyncio.sleep(0)
-            if "custom" in handler.calls.hooks():
+            if "custom" in handler.hooks():
                 break
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -14,12 +14,12 @@ import math
 from typing import Any
 
 import pytest
+from _support import Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_reliability_support import Recorder
 
 from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables._attributes import TRUNCATION_MARKER, value_length_limit
@@ -143,11 +143,11 @@ def _run_with(value: Any, records: list[logging.LogRecord]) -> None:
         result = RunnableLambda(step, name="step").invoke(value, {"callbacks": [recorder]})
         spans = p.exporter.get_finished_spans()
     assert result is value
-    (start_in,) = [x for hook, _, x in recorder.calls.items if hook == "start"]
-    (end_out,) = [x for hook, _, x in recorder.calls.items if hook == "end"]
+    (start_in,) = [c.inputs for c in recorder.starts()]
+    (end_out,) = [c.outputs for c in recorder.ends()]
     assert start_in is value and end_out is value
-    customs = recorder.calls.custom()
-    assert customs[0][2] is value and customs[1][2]["v"] is value
+    customs = recorder.custom_events()
+    assert customs[0].data is value and customs[1].data["v"] is value
     assert len(spans) == 1 and len(spans[0].events) == 2
     _check_attributes(list(spans), value_length_limit())
     noisy = [r.getMessage() for r in records if r.name.startswith("opentelemetry")]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _support import Recorder
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
 )
@@ -22,7 +23,6 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from test_reliability_support import Recorder
 
 from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables.tracing import (
@@ -98,8 +98,8 @@ async def test_redacted_canary_in_no_exported_byte(receiver: Any, redaction: Non
     custom = [e for e in events if e["event"] == "on_custom_event"]
     assert custom[0]["data"]["secret"] == CANARY and custom[1]["data"] == CANARY
     assert any(CANARY in str(e["data"]) for e in events if e["event"] == "on_chain_end")
-    seen = recorder.calls.custom()
-    assert len(seen) == 4 and seen[0][2]["secret"] == CANARY
+    seen = recorder.custom_events()
+    assert len(seen) == 4 and seen[0].data["secret"] == CANARY
 
 
 async def test_without_redaction_the_canary_is_exported(otlp_http_receiver: Any) -> None:
