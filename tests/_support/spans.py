@@ -85,14 +85,16 @@ class Traced(SpanRecorder):
 
 
 @contextmanager
-def using_provider(provider: trace.TracerProvider) -> Iterator[trace.TracerProvider]:
-    """otel_runnables uses ``provider`` inside the block; afterwards the default again (the
+def using_provider(
+    provider: trace.TracerProvider, *, restore: trace.TracerProvider | None = None
+) -> Iterator[trace.TracerProvider]:
+    """otel_runnables uses ``provider`` inside the block; afterwards ``restore`` (default: the
     global provider), and ``provider`` is shut down if it can be."""
     use_tracer_provider(provider)
     try:
         yield provider
     finally:
-        use_tracer_provider(None)
+        use_tracer_provider(restore)
         shutdown = getattr(provider, "shutdown", None)
         if shutdown is not None:
             shutdown()
