@@ -1,9 +1,9 @@
 """Errors: bad input is refused with a precise exception, exceptions from steps propagate
-unchanged (type and object), cancellation is not an error, retries and fallbacks."""
+unchanged (type and object), retries and fallbacks (cancellation, which is not an error, is in
+test_consumer_stops.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -19,7 +19,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from otel_runnables.testing import SpanRecorder
 
 LANGCHAIN_NO_PARENT_MESSAGE = (
     "Unable to dispatch an adhoc event without a parent run id."
@@ -198,34 +197,6 @@ def test_error_reaches_every_enclosing_run() -> None:
     assert [e.error for e in errors] == [ERROR, ERROR, ERROR]  # fails, the parallel, the sequence
     assert errors[0].tags == ["map:key:a"]
     assert errors[-1].tags == []
-
-
-async def test_cancellation_is_not_an_error(otel_spans: SpanRecorder) -> None:
-    from opentelemetry.trace import StatusCode
-
-    started = asyncio.Event()
-
-    async def wait_forever(x: int) -> int:
-        started.set()
-        await asyncio.Event().wait()
-        return x
-
-    log = Recorder()
-    task = asyncio.create_task(
-        (identity | RunnableLambda(wait_forever)).ainvoke(1, {"callbacks": [log]})
-    )
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-    errors = [c.error for c in log.errors()]
-    assert len(errors) == 2 and all(isinstance(e, asyncio.CancelledError) for e in errors)
-    spans = otel_spans.spans()
-    assert sorted(s.name for s in spans) == ["RunnableSequence", "identity", "wait_forever"]
-    assert all(s.status.status_code is not StatusCode.ERROR for s in spans)
-    cancelled = {s.name for s in spans if (s.attributes or {}).get("runnable.cancelled")}
-    assert cancelled == {"RunnableSequence", "wait_forever"}
 
 
 # -- wrong kind of call --------------------------------------------------------------------

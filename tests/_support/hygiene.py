@@ -65,11 +65,13 @@ def run_object_ids() -> set[int]:
     return {id(o) for o in gc.get_objects() if isinstance(o, RUN_BUS_TYPES)}
 
 
-def live_run_objects(baseline: Iterable[int] = ()) -> dict[str, int]:
-    """How many run-bus objects not in ``baseline`` are alive after a garbage collection,
-    by type name. Earlier tests may legitimately keep some alive (an exception kept at module
-    level keeps its traceback's frames, and the runs in them), hence the baseline."""
-    gc.collect()
+def live_run_objects(baseline: Iterable[int] = (), *, collect: bool = True) -> dict[str, int]:
+    """How many run-bus objects not in ``baseline`` are alive (after a garbage collection,
+    unless ``collect`` is false), by type name. Earlier tests may legitimately keep some alive
+    (an exception kept at module level keeps its traceback's frames, and the runs in them),
+    hence the baseline."""
+    if collect:
+        gc.collect()
     known = set(baseline)
     counts: dict[str, int] = {}
     for obj in gc.get_objects():

@@ -258,13 +258,19 @@ class Recorder(BaseCallbackHandler):
         done = {c.run_id for c in self.snapshot() if c.hook in ("end", "error")}
         return [c.name for c in self.starts() if c.run_id not in done]
 
-    def assert_every_run_finished_once(self) -> None:
-        """Every started run got exactly one end or error, and nothing ended unstarted."""
-        starts = [c.run_id for c in self.starts()]
-        finished = [c.run_id for c in self.snapshot() if c.hook in ("end", "error")]
-        assert starts, "no run started"
+    def assert_every_run_finished_once(self, *, allow_none: bool = False) -> None:
+        """Every started run got exactly one end or error, and nothing ended unstarted (and
+        some run started, unless ``allow_none``)."""
+        calls = self.snapshot()
+        starts = [c.run_id for c in calls if c.hook == "start"]
+        finished = [c for c in calls if c.hook in ("end", "error")]
+        assert starts or allow_none, "no run started"
         assert len(set(starts)) == len(starts), f"a run started twice: {self.log()}"
-        assert sorted(map(str, finished)) == sorted(map(str, starts)), self.log()
+        unstarted = [(c.hook, c.run_id) for c in finished if c.run_id not in set(starts)]
+        assert not unstarted, f"finished without a start: {unstarted}"
+        assert sorted(str(c.run_id) for c in finished) == sorted(map(str, starts)), (
+            f"unfinished: {self.unfinished()}; {self.log()}"
+        )
 
 
 def _suspending(hook: Callable[..., None]) -> Callable[..., Coroutine[Any, Any, None]]:
