@@ -61,19 +61,15 @@ def _check_calls(calls: list[Call]) -> None:
 # -- hook arguments, every combination of handler and run kind -----------------------------
 
 
-@pytest.mark.parametrize("handler_cls", [Recorder, AsyncRecorder], ids=["sync-h", "async-h"])
-def test_hooks_in_a_sync_run(handler_cls: Any) -> None:
-    handler = handler_cls()
-    assert _sync_seq().invoke(1, {**CONFIG, "callbacks": [handler]}) == 4
-    _check_calls(handler.calls)
+def test_hooks_in_a_sync_run(any_recorder: Recorder) -> None:
+    assert _sync_seq().invoke(1, {**CONFIG, "callbacks": [any_recorder]}) == 4
+    _check_calls(any_recorder.calls)
 
 
-@pytest.mark.parametrize("handler_cls", [Recorder, AsyncRecorder], ids=["sync-h", "async-h"])
 @pytest.mark.parametrize("make", [_sync_seq, _async_seq], ids=["sync-step", "async-step"])
-async def test_hooks_in_an_async_run(handler_cls: Any, make: Any) -> None:
-    handler = handler_cls()
-    assert await make().ainvoke(1, {**CONFIG, "callbacks": [handler]}) == 4
-    _check_calls(handler.calls)
+async def test_hooks_in_an_async_run(any_recorder: Recorder, make: Any) -> None:
+    assert await make().ainvoke(1, {**CONFIG, "callbacks": [any_recorder]}) == 4
+    _check_calls(any_recorder.calls)
 
 
 async def test_sync_and_async_handlers_see_the_same_order() -> None:
@@ -83,13 +79,13 @@ async def test_sync_and_async_handlers_see_the_same_order() -> None:
     assert len(sync_h.calls) == 7
 
 
-def test_on_chain_error_receives_the_exception() -> None:
+def test_on_chain_error_receives_the_exception(recorder: Recorder) -> None:
     error = ValueError("bad")
 
     def fail(x: int) -> int:
         raise error
 
-    handler = Recorder()
+    handler = recorder
     seq = RunnableLambda(lambda x: x, name="ok") | RunnableLambda(fail)
     with pytest.raises(ValueError) as info:
         seq.invoke(1, {"callbacks": [handler], "tags": ["foo", "bar"]})
@@ -104,13 +100,13 @@ def test_on_chain_error_receives_the_exception() -> None:
     assert root_error.run_id == root_id and root_error.parent_run_id is None
 
 
-async def test_on_chain_error_receives_the_exception_async() -> None:
+async def test_on_chain_error_receives_the_exception_async(async_recorder: AsyncRecorder) -> None:
     error = ValueError("bad")
 
     async def fail(x: int) -> int:
         raise error
 
-    handler = AsyncRecorder()
+    handler = async_recorder
     with pytest.raises(ValueError) as info:
         await (RunnableLambda(lambda x: x) | RunnableLambda(fail)).ainvoke(
             1, {"callbacks": [handler]}
