@@ -29,6 +29,7 @@ import logging
 import sys
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -57,8 +58,9 @@ pytestmark = pytest.mark.slow
 CANCELLED = "runnable.cancelled"
 CHUNKS = "runnable.stream.chunks"
 ROOT = "RunnableSequence"
-STREAMED = {"ticks", "relay"}
+STREAMED = frozenset({"ticks", "relay"})
 """The steps of the endless pipelines that are still streaming when the consumer stops."""
+ROOT_AND_STREAMED = STREAMED | {ROOT}
 
 
 class Stop(Exception):
@@ -143,7 +145,7 @@ def _blocking() -> tuple[Any, asyncio.Event]:
     return RunnableLambda(lambda x: x, name="prep") | branches, both_waiting
 
 
-BLOCKING_CANCELLED = {ROOT, "RunnableParallel<a,b>", "blocked"}
+BLOCKING_CANCELLED = frozenset({ROOT, "RunnableParallel<a,b>", "blocked"})
 
 FREED_BY_REFCOUNT = sys.version_info >= (3, 11)
 """Whether a stopped consumer's runs are freed by reference counting alone. Not on Python 3.10,
@@ -154,50 +156,65 @@ where the frame of an abandoned inner async generator stays in a reference cycle
 # -- the checks ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Expect:
+    """What a stopped consumer leaves, beyond what always holds.
+
+    ``cancelled``: names that must have a cancelled span. ``finished``: names of the steps that
+    had finished (their spans must not be cancelled; every other span must be), or None when
+    that depends on timing. ``failed``: names of the steps that failed before the stop (error
+    status, an Exception for the handler). ``one_span_per_start``: the handler saw every run
+    start (not so when a run can be cancelled while it announces its start).
+    ``allow_no_start``: the handler may have seen nothing at all. ``one_root``: one pipeline,
+    one trace. ``cycles``: runs may be left to the garbage collector. ``min_spans``: the
+    scenario started at least that many runs."""
+
+    cancelled: frozenset[str] = frozenset({ROOT})
+    finished: frozenset[str] | None = frozenset({"prep"})
+    failed: frozenset[str] = frozenset()
+    one_span_per_start: bool = True
+    allow_no_start: bool = False
+    one_root: bool = True
+    cycles: bool = False
+    min_spans: int = 3
+
+
 def _finished(traced: Traced, handler: Recorder | None) -> bool:
     return not traced.counter.open and (handler is None or not handler.unfinished())
 
 
-def _check_runs(
-    traced: Traced,
-    handler: Recorder | None,
-    *,
-    cancelled: Iterable[str],
-    finished: Iterable[str] | None,
-    one_span_per_start: bool = True,
-    allow_no_start: bool = False,
-    one_root: bool = True,
-) -> None:
-    """Spans and handler calls once the consumer has stopped and the loop settled.
-
-    ``cancelled``: names that must have a cancelled span. ``finished``: names of the steps that
-    had finished (their spans must not be cancelled; every other span must be), or None when
-    that depends on timing. ``one_span_per_start``: the handler saw every run start (not so
-    when a run can be cancelled while it announces its start). ``allow_no_start``: the handler
-    may have seen nothing at all. ``one_root``: one pipeline, one trace."""
+def _check_runs(traced: Traced, handler: Recorder | None, expect: Expect) -> None:
+    """Spans and handler calls once the consumer has stopped (and the loop settled)."""
     traced.assert_all_ended()
+    assert traced.counter.started >= expect.min_spans, "the scenario started the pipeline's runs"
     spans = traced.spans()
     names = {s.name for s in spans}
-    assert set(cancelled) <= names, names
+    assert expect.cancelled <= names, names
     roots = [s for s in spans if s.parent is None]
     assert roots and all((s.attributes or {}).get(CANCELLED) is True for s in roots), roots
-    assert len(roots) == 1 or not one_root, [s.name for s in roots]
+    assert len(roots) == 1 or not expect.one_root, [s.name for s in roots]
     for span in spans:
         attributes = span.attributes or {}
+        if span.name in expect.failed:
+            assert span.status.status_code is StatusCode.ERROR, (span.name, span.status)
+            assert CANCELLED not in attributes, span.name
+            continue
         assert span.status.status_code is not StatusCode.ERROR, (span.name, span.status)
         assert "error.type" not in attributes, span.name
         assert not [e for e in span.events if e.name == "exception"], span.name
-        if span.name in cancelled or (finished is not None and span.name not in finished):
+        finished = expect.finished
+        if span.name in expect.cancelled or (finished is not None and span.name not in finished):
             assert attributes.get(CANCELLED) is True, (span.name, dict(attributes))
         elif finished is not None:
             assert CANCELLED not in attributes, span.name
     if handler is None:
         return
-    handler.assert_every_run_finished_once(allow_none=allow_no_start)
-    if one_span_per_start and handler.calls:
+    handler.assert_every_run_finished_once(allow_none=expect.allow_no_start)
+    if expect.one_span_per_start and handler.calls:
         assert len(spans) == len(handler.starts()), (len(spans), handler.log())
     for call in handler.errors():
-        assert not isinstance(call.error, Exception), call  # a cancellation, not a failure
+        if handler.name_of(call.run_id) not in expect.failed:
+            assert not isinstance(call.error, Exception), call  # a cancellation, no failure
 
 
 def _check_quiet(
@@ -206,17 +223,16 @@ def _check_quiet(
     baseline: set[int],
     records: Any,
     warned: Any,
-    *,
-    cycles: bool = False,
+    expect: Expect,
 ) -> None:
     """After a garbage collection: nothing more happened, nothing is alive, nothing logged.
-    Without a handler (whose records keep tracebacks), and unless ``cycles``, no run object
-    was left for the garbage collector to free in the first place."""
+    Without a handler (whose records keep tracebacks), and unless ``expect.cycles``, no run
+    object was left for the garbage collector to free in the first place."""
     ended = traced.counter.ended
     if handler is not None:
         # The recorded errors' tracebacks keep their frames, and the runs in them, alive.
         handler.clear()
-    elif FREED_BY_REFCOUNT and not cycles:  # reference counting alone has freed every run
+    elif FREED_BY_REFCOUNT and not expect.cycles:  # reference counting alone freed every run
         alive = live_run_objects(baseline, collect=False)
         assert not alive, f"per-run objects left to the garbage collector: {alive}"
     alive = live_run_objects(baseline)  # collects garbage first
@@ -227,19 +243,33 @@ def _check_quiet(
     assert not found, found
 
 
+def _stop(
+    traced: Traced,
+    handler: Recorder | None,
+    caplog: pytest.LogCaptureFixture,
+    consume: Callable[[], None],
+    expect: Expect,
+    then: Callable[[], None] = lambda: None,
+) -> None:
+    """Run ``consume`` (which stops a consumer of a sync stream), check everything; ``then``
+    checks more before the handler's records are dropped."""
+    caplog.set_level(logging.DEBUG)
+    baseline = run_object_ids()
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        with gc_disabled():
+            consume()
+            _check_runs(traced, handler, expect)
+            then()
+        _check_quiet(traced, handler, baseline, caplog.records, warned, expect)
+
+
 async def _astop(
     traced: Traced,
     handler: Recorder | None,
     caplog: pytest.LogCaptureFixture,
     consume: Callable[[], Awaitable[None]],
-    *,
-    cancelled: Iterable[str] = (ROOT,),
-    finished: Iterable[str] | None = ("prep",),
-    one_span_per_start: bool = True,
-    min_spans: int = 3,
-    allow_no_start: bool = False,
-    one_root: bool = True,
-    cycles: bool = False,
+    expect: Expect = Expect(),
     then: Callable[[], None] = lambda: None,
 ) -> None:
     """Run ``consume`` (which stops a consumer), let the loop settle, check everything;
@@ -252,21 +282,12 @@ async def _astop(
             await consume()
             pending = await settle(until=lambda: _finished(traced, handler))
             assert not pending, f"tasks still pending: {pending}"
-            _check_runs(
-                traced,
-                handler,
-                cancelled=cancelled,
-                finished=finished,
-                one_span_per_start=one_span_per_start,
-                allow_no_start=allow_no_start,
-                one_root=one_root,
-            )
+            _check_runs(traced, handler, expect)
             then()
             await settle(rounds=10)  # the loop lets go of the callbacks of finished tasks
-        _check_quiet(traced, handler, baseline, caplog.records, warned, cycles=cycles)
+        _check_quiet(traced, handler, baseline, caplog.records, warned, expect)
         pending = await settle(rounds=10)
         assert not pending, f"tasks still pending after a collection: {pending}"
-    assert traced.counter.started >= min_spans, "the scenario started the pipeline's runs"
 
 
 def _chunks_reported(traced: Traced, names: Iterable[str]) -> None:
@@ -282,36 +303,34 @@ def _chunks_reported(traced: Traced, names: Iterable[str]) -> None:
 def test_stop_consuming_stream(
     traced: Traced, handler: Recorder | None, caplog: pytest.LogCaptureFixture, how: str
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    baseline = run_object_ids()
     got: list[int] = []
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
-        with gc_disabled():
-            stream = _sync_endless().stream(1, _config(handler))
-            if how == "close":
-                got = [next(stream) for _ in range(3)]
-                stream.close()  # type: ignore[attr-defined]
-            elif how == "break":
+
+    def consume() -> None:
+        stream = _sync_endless().stream(1, _config(handler))
+        if how == "close":
+            got.extend(next(stream) for _ in range(3))
+            stream.close()  # type: ignore[attr-defined]
+        elif how == "break":
+            for chunk in stream:
+                got.append(chunk)
+                if len(got) == 3:
+                    break
+        else:
+            with pytest.raises(Stop):
                 for chunk in stream:
                     got.append(chunk)
                     if len(got) == 3:
-                        break
-            else:
-                with pytest.raises(Stop):
-                    for chunk in stream:
-                        got.append(chunk)
-                        if len(got) == 3:
-                            raise Stop
-            del stream
-            _check_runs(traced, handler, cancelled={ROOT} | STREAMED, finished={"prep"})
-            if handler is not None:
-                assert handler.errors() == []  # as in langchain-core: a stopped stream ends
-                assert [c.data for c in handler.custom_events()][:3] == [0, 1, 2]
-        _check_quiet(traced, handler, baseline, caplog.records, warned)
+                        raise Stop
+
+    def then() -> None:
+        if handler is not None:
+            assert handler.errors() == []  # as in langchain-core, a stopped stream ends its runs
+            assert [c.data for c in handler.custom_events()][:3] == [0, 1, 2]
+
+    _stop(traced, handler, caplog, consume, Expect(cancelled=ROOT_AND_STREAMED), then)
     assert got == [0, 1, 2]
     assert len(traced.spans()) == 4
-    _chunks_reported(traced, {ROOT} | STREAMED)
+    _chunks_reported(traced, ROOT_AND_STREAMED)
 
 
 # -- astream ---------------------------------------------------------------------------------
@@ -347,10 +366,10 @@ async def test_stop_consuming_astream(
                 if len(got) == 3:
                     raise Stop
 
-    await _astop(traced, handler, caplog, consume, cancelled={ROOT} | STREAMED)
+    await _astop(traced, handler, caplog, consume, Expect(cancelled=ROOT_AND_STREAMED))
     assert got == [0, 1, 2]
     assert len(traced.spans()) == 4
-    _chunks_reported(traced, {ROOT} | STREAMED)
+    _chunks_reported(traced, ROOT_AND_STREAMED)
 
 
 async def test_stop_consuming_astream_of_a_parallel(
@@ -365,15 +384,10 @@ async def test_stop_consuming_astream_of_a_parallel(
 
     # The branches' runs are left in reference cycles (freed by the collector, after every span
     # and handler call has finished).
-    await _astop(
-        traced,
-        handler,
-        caplog,
-        consume,
-        cancelled={"RunnableParallel<a,b>", ROOT},
-        finished=(),
-        cycles=True,
+    expect = Expect(
+        cancelled=frozenset({"RunnableParallel<a,b>", ROOT}), finished=frozenset(), cycles=True
     )
+    await _astop(traced, handler, caplog, consume, expect)
 
 
 # -- astream_events --------------------------------------------------------------------------
@@ -416,11 +430,11 @@ async def test_stop_consuming_astream_events(
                     if last_wanted(event):
                         raise Stop
 
-    cancelled = {ROOT, "last"} if tail else {ROOT}
-    await _astop(traced, handler, caplog, consume, cancelled=cancelled | STREAMED)
+    cancelled = ROOT_AND_STREAMED | {"last"} if tail else ROOT_AND_STREAMED
+    await _astop(traced, handler, caplog, consume, Expect(cancelled=cancelled))
     assert seen.count("on_custom_event") == 4
     assert len(traced.spans()) == (5 if tail else 4)
-    _chunks_reported(traced, STREAMED if tail else {ROOT} | STREAMED)
+    _chunks_reported(traced, STREAMED if tail else ROOT_AND_STREAMED)
 
 
 async def test_close_astream_events_after_its_first_event(
@@ -437,15 +451,8 @@ async def test_close_astream_events_after_its_first_event(
         assert first["event"] == "on_chain_start"
         await events.aclose()  # type: ignore[attr-defined]
 
-    await _astop(
-        traced,
-        handler,
-        caplog,
-        consume,
-        finished=None,
-        min_spans=1,
-        allow_no_start=isinstance(handler, AsyncRecorder),
-    )
+    expect = Expect(finished=None, min_spans=1, allow_no_start=isinstance(handler, AsyncRecorder))
+    await _astop(traced, handler, caplog, consume, expect)
 
 
 async def test_cancel_the_task_consuming_astream_events(
@@ -464,7 +471,7 @@ async def test_cancel_the_task_consuming_astream_events(
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    await _astop(traced, handler, caplog, consume, cancelled=BLOCKING_CANCELLED)
+    await _astop(traced, handler, caplog, consume, Expect(cancelled=BLOCKING_CANCELLED))
     assert len(traced.by_name("blocked")) == 2
 
 
@@ -493,7 +500,7 @@ async def test_cancel_the_task_running_ainvoke(
         assert all(isinstance(c.error, asyncio.CancelledError) for c in errors)
         assert [c.data for c in handler.custom_events()] == [1, 1]
 
-    await _astop(traced, handler, caplog, consume, cancelled=BLOCKING_CANCELLED, then=then)
+    await _astop(traced, handler, caplog, consume, Expect(cancelled=BLOCKING_CANCELLED), then)
     assert len(traced.by_name("blocked")) == 2
 
 
@@ -512,7 +519,104 @@ async def test_wait_for_times_out(
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(call, timeout=0.05)
 
-    await _astop(traced, handler, caplog, consume, finished=None, one_span_per_start=False)
+    expect = Expect(finished=None, one_span_per_start=False)
+    await _astop(traced, handler, caplog, consume, expect)
+
+
+# -- a fallbacks stream ----------------------------------------------------------------------
+
+
+class _Candidate:
+    """The fallback of a failing primary: a long stream that counts how often it was closed
+    (its ``finally`` ran)."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def sync(self) -> RunnableGenerator[Any, Any]:
+        def numbers(chunks: Iterator[Any]) -> Iterator[int]:
+            try:
+                yield from range(100)
+            finally:
+                self.closed += 1
+
+        return RunnableGenerator(numbers, name="candidate")
+
+    def asynchronous(self) -> RunnableGenerator[Any, Any]:
+        async def numbers(chunks: AsyncIterator[Any]) -> AsyncIterator[int]:
+            try:
+                for i in range(100):
+                    yield i
+            finally:
+                self.closed += 1
+
+        return RunnableGenerator(numbers, name="candidate")
+
+
+def _broken(x: Any) -> Any:
+    raise ValueError("primary down")
+
+
+FALLBACKS = Expect(
+    cancelled=frozenset({"RunnableWithFallbacks", "candidate"}),
+    finished=frozenset(),
+    failed=frozenset({"primary"}),
+    cycles=True,  # the primary's error and traceback form a cycle (see test_run_lifetime)
+)
+
+
+def _fallbacks_chunks(traced: Traced) -> Any:
+    (span,) = traced.by_name("RunnableWithFallbacks")
+    return (span.attributes or {}).get(CHUNKS)
+
+
+@pytest.mark.parametrize("how", ["close", "break"])
+def test_stop_consuming_a_fallbacks_stream(
+    traced: Traced, handler: Recorder | None, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    candidate = _Candidate()
+    chain = RunnableLambda(_broken, name="primary").with_fallbacks([candidate.sync()])
+
+    def consume() -> None:
+        stream = chain.stream(0, _config(handler))
+        if how == "close":
+            assert [next(stream) for _ in range(3)] == [0, 1, 2]
+            stream.close()  # type: ignore[attr-defined]
+            assert candidate.closed == 1  # at once
+        else:
+            for chunk in stream:
+                if chunk == 2:
+                    break
+
+    def then() -> None:
+        # not whenever the garbage collector finalises the candidate (it is off)
+        assert candidate.closed == 1
+
+    _stop(traced, handler, caplog, consume, FALLBACKS, then)
+    assert _fallbacks_chunks(traced) == 3
+
+
+@pytest.mark.parametrize("how", ["aclose", "break"])
+async def test_stop_consuming_a_fallbacks_astream(
+    traced: Traced, handler: Recorder | None, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    candidate = _Candidate()
+    chain = RunnableLambda(_broken, name="primary").with_fallbacks([candidate.asynchronous()])
+
+    async def consume() -> None:
+        stream = chain.astream(0, _config(handler))
+        if how == "aclose":
+            assert [await anext(stream), await anext(stream)] == [0, 1]  # type: ignore[arg-type]
+            await stream.aclose()  # type: ignore[attr-defined]
+            assert candidate.closed == 1  # at once
+        else:
+            async for chunk in stream:
+                if chunk == 1:
+                    break
+
+    await _astop(traced, handler, caplog, consume, FALLBACKS)
+    assert candidate.closed == 1
+    assert _fallbacks_chunks(traced) == 2
 
 
 # -- many at once ----------------------------------------------------------------------------
@@ -555,9 +659,8 @@ async def test_many_stopped_consumers_leave_nothing(
         await asyncio.gather(*(kinds[i % 4](i) for i in range(60)))
 
     # (Some of the many runs may be left in reference cycles, as in the parallel case.)
-    await _astop(
-        traced, None, caplog, consume, cancelled=(), finished=None, one_root=False, cycles=True
-    )
+    expect = Expect(cancelled=frozenset(), finished=None, one_root=False, cycles=True)
+    await _astop(traced, None, caplog, consume, expect)
     assert len([s for s in traced.spans() if s.parent is None]) == 60
 
 

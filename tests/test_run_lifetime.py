@@ -64,6 +64,13 @@ def _invoke_failing() -> None:
     recorder.clear()
 
 
+def _fallbacks() -> Any:
+    def primary(x: int) -> int:
+        raise ValueError("primary down")
+
+    return RunnableLambda(primary).with_fallbacks([RunnableLambda(_sync_step)])
+
+
 SCENARIOS: dict[str, Callable[[], Any]] = {
     "invoke, dispatch, child": lambda: RunnableLambda(_sync_step).invoke(1),
     "invoke with a handler": lambda: RunnableLambda(_sync_step).invoke(
@@ -80,10 +87,25 @@ SCENARIOS: dict[str, Callable[[], Any]] = {
     ),
     "astream_events": lambda: asyncio.run(_stream_events()),
     "failing run": _invoke_failing,
+    "fallbacks after a failing primary": lambda: _fallbacks().invoke(1),
+}
+
+KNOWN_CYCLES = {
+    "fallbacks after a failing primary": "the fallbacks call keeps the primary's exception in "
+    "a local of the frame that the exception's traceback holds (a cycle): two runs per call "
+    "wait for the garbage collector",
 }
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CYCLES[s]))
+        if s in KNOWN_CYCLES
+        else s
+        for s in SCENARIOS
+    ],
+)
 def test_runs_are_freed_without_the_garbage_collector(scenario: str) -> None:
     call = SCENARIOS[scenario]
     call()  # first use: caches, thread pools, imports
