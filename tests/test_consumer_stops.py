@@ -25,25 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import sys
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from _support import (
-    AsyncRecorder,
-    Recorder,
-    Traced,
-    gc_disabled,
-    live_run_objects,
-    problems,
-    run_object_ids,
-    settle,
-)
-from opentelemetry.trace import StatusCode
+from _support import AsyncRecorder, Recorder, Traced, settle
+from _support.stops import CHUNKS, Expect, astop, chunks_reported, stop
 
 from otel_runnables import (
     RunnableGenerator,
@@ -55,12 +42,13 @@ from otel_runnables import (
 
 pytestmark = pytest.mark.slow
 
-CANCELLED = "runnable.cancelled"
-CHUNKS = "runnable.stream.chunks"
 ROOT = "RunnableSequence"
 STREAMED = frozenset({"ticks", "relay"})
 """The steps of the endless pipelines that are still streaming when the consumer stops."""
 ROOT_AND_STREAMED = STREAMED | {ROOT}
+JUST_ROOT = frozenset({ROOT})
+PREP = frozenset({"prep"})
+"""The plain first step, finished before anything streams."""
 
 
 class Stop(Exception):
@@ -147,154 +135,10 @@ def _blocking() -> tuple[Any, asyncio.Event]:
 
 BLOCKING_CANCELLED = frozenset({ROOT, "RunnableParallel<a,b>", "blocked"})
 
-FREED_BY_REFCOUNT = sys.version_info >= (3, 11)
-"""Whether a stopped consumer's runs are freed by reference counting alone. Not on Python 3.10,
-where the frame of an abandoned inner async generator stays in a reference cycle with its run
-(freed by the collector; the spans and handler calls are finished before it runs)."""
-
-
-# -- the checks ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Expect:
-    """What a stopped consumer leaves, beyond what always holds.
-
-    ``cancelled``: names that must have a cancelled span. ``finished``: names of the steps that
-    had finished (their spans must not be cancelled; every other span must be), or None when
-    that depends on timing. ``failed``: names of the steps that failed before the stop (error
-    status, an Exception for the handler). ``one_span_per_start``: the handler saw every run
-    start (not so when a run can be cancelled while it announces its start).
-    ``allow_no_start``: the handler may have seen nothing at all. ``one_root``: one pipeline,
-    one trace. ``cycles``: runs may be left to the garbage collector. ``min_spans``: the
-    scenario started at least that many runs."""
-
-    cancelled: frozenset[str] = frozenset({ROOT})
-    finished: frozenset[str] | None = frozenset({"prep"})
-    failed: frozenset[str] = frozenset()
-    one_span_per_start: bool = True
-    allow_no_start: bool = False
-    one_root: bool = True
-    cycles: bool = False
-    min_spans: int = 3
-
-
-def _finished(traced: Traced, handler: Recorder | None) -> bool:
-    return not traced.counter.open and (handler is None or not handler.unfinished())
-
-
-def _check_runs(traced: Traced, handler: Recorder | None, expect: Expect) -> None:
-    """Spans and handler calls once the consumer has stopped (and the loop settled)."""
-    traced.assert_all_ended()
-    assert traced.counter.started >= expect.min_spans, "the scenario started the pipeline's runs"
-    spans = traced.spans()
-    names = {s.name for s in spans}
-    assert expect.cancelled <= names, names
-    roots = [s for s in spans if s.parent is None]
-    assert roots and all((s.attributes or {}).get(CANCELLED) is True for s in roots), roots
-    assert len(roots) == 1 or not expect.one_root, [s.name for s in roots]
-    for span in spans:
-        attributes = span.attributes or {}
-        if span.name in expect.failed:
-            assert span.status.status_code is StatusCode.ERROR, (span.name, span.status)
-            assert CANCELLED not in attributes, span.name
-            continue
-        assert span.status.status_code is not StatusCode.ERROR, (span.name, span.status)
-        assert "error.type" not in attributes, span.name
-        assert not [e for e in span.events if e.name == "exception"], span.name
-        finished = expect.finished
-        if span.name in expect.cancelled or (finished is not None and span.name not in finished):
-            assert attributes.get(CANCELLED) is True, (span.name, dict(attributes))
-        elif finished is not None:
-            assert CANCELLED not in attributes, span.name
-    if handler is None:
-        return
-    handler.assert_every_run_finished_once(allow_none=expect.allow_no_start)
-    if expect.one_span_per_start and handler.calls:
-        assert len(spans) == len(handler.starts()), (len(spans), handler.log())
-    for call in handler.errors():
-        if handler.name_of(call.run_id) not in expect.failed:
-            assert not isinstance(call.error, Exception), call  # a cancellation, no failure
-
-
-def _check_quiet(
-    traced: Traced,
-    handler: Recorder | None,
-    baseline: set[int],
-    records: Any,
-    warned: Any,
-    expect: Expect,
-) -> None:
-    """After a garbage collection: nothing more happened, nothing is alive, nothing logged.
-    Without a handler (whose records keep tracebacks), and unless ``expect.cycles``, no run
-    object was left for the garbage collector to free in the first place."""
-    ended = traced.counter.ended
-    if handler is not None:
-        # The recorded errors' tracebacks keep their frames, and the runs in them, alive.
-        handler.clear()
-    elif FREED_BY_REFCOUNT and not expect.cycles:  # reference counting alone freed every run
-        alive = live_run_objects(baseline, collect=False)
-        assert not alive, f"per-run objects left to the garbage collector: {alive}"
-    alive = live_run_objects(baseline)  # collects garbage first
-    assert traced.counter.ended == ended, "the garbage collector ended a span"
-    assert handler is None or handler.calls == [], "the garbage collector called the handler"
-    assert not alive, f"per-run objects still alive: {alive}"
-    found = problems(records, [str(w.message) for w in warned])
-    assert not found, found
-
-
-def _stop(
-    traced: Traced,
-    handler: Recorder | None,
-    caplog: pytest.LogCaptureFixture,
-    consume: Callable[[], None],
-    expect: Expect,
-    then: Callable[[], None] = lambda: None,
-) -> None:
-    """Run ``consume`` (which stops a consumer of a sync stream), check everything; ``then``
-    checks more before the handler's records are dropped."""
-    caplog.set_level(logging.DEBUG)
-    baseline = run_object_ids()
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
-        with gc_disabled():
-            consume()
-            _check_runs(traced, handler, expect)
-            then()
-        _check_quiet(traced, handler, baseline, caplog.records, warned, expect)
-
-
-async def _astop(
-    traced: Traced,
-    handler: Recorder | None,
-    caplog: pytest.LogCaptureFixture,
-    consume: Callable[[], Awaitable[None]],
-    expect: Expect = Expect(),
-    then: Callable[[], None] = lambda: None,
-) -> None:
-    """Run ``consume`` (which stops a consumer), let the loop settle, check everything;
-    ``then`` checks more before the handler's records are dropped."""
-    caplog.set_level(logging.DEBUG)
-    baseline = run_object_ids()
-    with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")
-        with gc_disabled():
-            await consume()
-            pending = await settle(until=lambda: _finished(traced, handler))
-            assert not pending, f"tasks still pending: {pending}"
-            _check_runs(traced, handler, expect)
-            then()
-            await settle(rounds=10)  # the loop lets go of the callbacks of finished tasks
-        _check_quiet(traced, handler, baseline, caplog.records, warned, expect)
-        pending = await settle(rounds=10)
-        assert not pending, f"tasks still pending after a collection: {pending}"
-
-
-def _chunks_reported(traced: Traced, names: Iterable[str]) -> None:
-    for name in names:
-        for span in traced.by_name(name):
-            assert (span.attributes or {}).get(CHUNKS, 0) >= 1, (name, dict(span.attributes))
-
+ENDLESS = Expect(cancelled=ROOT_AND_STREAMED, finished=PREP)
+"""Stopped while streaming: every run but prep's is still going."""
+BLOCKING = Expect(cancelled=BLOCKING_CANCELLED, finished=PREP)
+"""Stopped while both branches wait: every run but prep's is still going."""
 
 # -- stream (sync) ---------------------------------------------------------------------------
 
@@ -327,10 +171,10 @@ def test_stop_consuming_stream(
             assert handler.errors() == []  # as in langchain-core, a stopped stream ends its runs
             assert [c.data for c in handler.custom_events()][:3] == [0, 1, 2]
 
-    _stop(traced, handler, caplog, consume, Expect(cancelled=ROOT_AND_STREAMED), then)
+    stop(traced, handler, caplog, consume, ENDLESS, then)
     assert got == [0, 1, 2]
     assert len(traced.spans()) == 4
-    _chunks_reported(traced, ROOT_AND_STREAMED)
+    chunks_reported(traced, ROOT_AND_STREAMED)
 
 
 # -- astream ---------------------------------------------------------------------------------
@@ -366,10 +210,10 @@ async def test_stop_consuming_astream(
                 if len(got) == 3:
                     raise Stop
 
-    await _astop(traced, handler, caplog, consume, Expect(cancelled=ROOT_AND_STREAMED))
+    await astop(traced, handler, caplog, consume, ENDLESS)
     assert got == [0, 1, 2]
     assert len(traced.spans()) == 4
-    _chunks_reported(traced, ROOT_AND_STREAMED)
+    chunks_reported(traced, ROOT_AND_STREAMED)
 
 
 async def test_stop_consuming_astream_of_a_parallel(
@@ -387,7 +231,7 @@ async def test_stop_consuming_astream_of_a_parallel(
     expect = Expect(
         cancelled=frozenset({"RunnableParallel<a,b>", ROOT}), finished=frozenset(), cycles=True
     )
-    await _astop(traced, handler, caplog, consume, expect)
+    await astop(traced, handler, caplog, consume, expect)
 
 
 # -- astream_events --------------------------------------------------------------------------
@@ -431,10 +275,10 @@ async def test_stop_consuming_astream_events(
                         raise Stop
 
     cancelled = ROOT_AND_STREAMED | {"last"} if tail else ROOT_AND_STREAMED
-    await _astop(traced, handler, caplog, consume, Expect(cancelled=cancelled))
+    await astop(traced, handler, caplog, consume, Expect(cancelled=cancelled, finished=PREP))
     assert seen.count("on_custom_event") == 4
     assert len(traced.spans()) == (5 if tail else 4)
-    _chunks_reported(traced, STREAMED if tail else ROOT_AND_STREAMED)
+    chunks_reported(traced, STREAMED if tail else ROOT_AND_STREAMED)
 
 
 async def test_close_astream_events_after_its_first_event(
@@ -451,8 +295,10 @@ async def test_close_astream_events_after_its_first_event(
         assert first["event"] == "on_chain_start"
         await events.aclose()  # type: ignore[attr-defined]
 
-    expect = Expect(finished=None, min_spans=1, allow_no_start=isinstance(handler, AsyncRecorder))
-    await _astop(traced, handler, caplog, consume, expect)
+    expect = Expect(
+        cancelled=JUST_ROOT, min_spans=1, allow_no_start=isinstance(handler, AsyncRecorder)
+    )
+    await astop(traced, handler, caplog, consume, expect)
 
 
 async def test_cancel_the_task_consuming_astream_events(
@@ -471,7 +317,7 @@ async def test_cancel_the_task_consuming_astream_events(
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    await _astop(traced, handler, caplog, consume, Expect(cancelled=BLOCKING_CANCELLED))
+    await astop(traced, handler, caplog, consume, BLOCKING)
     assert len(traced.by_name("blocked")) == 2
 
 
@@ -500,7 +346,7 @@ async def test_cancel_the_task_running_ainvoke(
         assert all(isinstance(c.error, asyncio.CancelledError) for c in errors)
         assert [c.data for c in handler.custom_events()] == [1, 1]
 
-    await _astop(traced, handler, caplog, consume, Expect(cancelled=BLOCKING_CANCELLED), then)
+    await astop(traced, handler, caplog, consume, BLOCKING, then)
     assert len(traced.by_name("blocked")) == 2
 
 
@@ -519,8 +365,8 @@ async def test_wait_for_times_out(
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(call, timeout=0.05)
 
-    expect = Expect(finished=None, one_span_per_start=False)
-    await _astop(traced, handler, caplog, consume, expect)
+    expect = Expect(cancelled=JUST_ROOT, one_span_per_start=False)
+    await astop(traced, handler, caplog, consume, expect)
 
 
 # -- a fallbacks stream ----------------------------------------------------------------------
@@ -592,7 +438,7 @@ def test_stop_consuming_a_fallbacks_stream(
         # not whenever the garbage collector finalises the candidate (it is off)
         assert candidate.closed == 1
 
-    _stop(traced, handler, caplog, consume, FALLBACKS, then)
+    stop(traced, handler, caplog, consume, FALLBACKS, then)
     assert _fallbacks_chunks(traced) == 3
 
 
@@ -614,7 +460,7 @@ async def test_stop_consuming_a_fallbacks_astream(
                 if chunk == 1:
                     break
 
-    await _astop(traced, handler, caplog, consume, FALLBACKS)
+    await astop(traced, handler, caplog, consume, FALLBACKS)
     assert candidate.closed == 1
     assert _fallbacks_chunks(traced) == 2
 
@@ -659,8 +505,8 @@ async def test_many_stopped_consumers_leave_nothing(
         await asyncio.gather(*(kinds[i % 4](i) for i in range(60)))
 
     # (Some of the many runs may be left in reference cycles, as in the parallel case.)
-    expect = Expect(cancelled=frozenset(), finished=None, one_root=False, cycles=True)
-    await _astop(traced, None, caplog, consume, expect)
+    expect = Expect(one_root=False, cycles=True)
+    await astop(traced, None, caplog, consume, expect)
     assert len([s for s in traced.spans() if s.parent is None]) == 60
 
 

@@ -1,8 +1,9 @@
 """Helpers shared by the test modules (not a test module itself; nothing here is collected).
 
 ``recording`` has the one recording callback handler (:class:`Recorder`, :class:`AsyncRecorder`),
-``spans`` the span counter and the :class:`Traced` recorder behind the ``traced`` fixture, and
-``hygiene`` the checks that a run left nothing behind. ``tests/conftest.py`` turns them into
+``spans`` the span counter and the :class:`Traced` recorder behind the ``traced`` fixture,
+``hygiene`` the checks that a run left nothing behind, and ``stops`` the driver and checks of the
+consumer-stop scenarios (imported as ``_support.stops``). ``tests/conftest.py`` turns them into
 fixtures; test modules import the classes from here (``from _support import Recorder``).
 """
 
