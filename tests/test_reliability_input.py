@@ -145,6 +145,7 @@ class _ListHandler(logging.Handler):
         self.records.append(record)
 
 
+@pytest.mark.slow  # 50 generated examples, some with 40 000-character strings: up to seconds
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=values)
 def test_any_shape_of_data_completes_with_valid_attributes(value: Any) -> None:
