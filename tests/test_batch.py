@@ -6,45 +6,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from typing import Any
 
 import pytest
+from _support import Call, Recorder
 
-from otel_runnables import BaseCallbackHandler, RunnableLambda, RunnableParallel
+from otel_runnables import RunnableLambda, RunnableParallel
 
 
-class Roots(BaseCallbackHandler):
-    """Thread-safe record of root runs and their tags."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.roots: list[tuple[Any, list[str], uuid.UUID]] = []
-        self.ends: list[Any] = []
-        self.errors: list[BaseException] = []
-
-    def on_chain_start(
-        self,
-        serialized: Any,
-        inputs: Any,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        **kw: Any,
-    ) -> None:
-        if parent_run_id is None:
-            with self.lock:
-                self.roots.append((inputs, list(tags), run_id))
-
-    def on_chain_end(self, outputs: Any, *, parent_run_id: Any = None, **kw: Any) -> None:
-        if parent_run_id is None:
-            with self.lock:
-                self.ends.append(outputs)
-
-    def on_chain_error(self, error: BaseException, *, parent_run_id: Any = None, **kw: Any) -> None:
-        if parent_run_id is None:
-            with self.lock:
-                self.errors.append(error)
+def _roots(recorder: Recorder, hook: str) -> list[Call]:
+    """The calls of ``hook`` for root runs (one per input of a batch)."""
+    return [c for c in recorder.of(hook) if c.parent_run_id is None]
 
 
 class Gauge:
@@ -205,7 +176,7 @@ async def test_abatch_without_limit_runs_inputs_concurrently() -> None:
 
 
 def test_batch_return_exceptions() -> None:
-    roots = Roots()
+    roots = Recorder()
     out = RunnableLambda(_fail_on_odd).batch(
         [0, 1, 2, 3], {"callbacks": [roots]}, return_exceptions=True
     )
@@ -213,8 +184,8 @@ def test_batch_return_exceptions() -> None:
     assert out[0] == 0 and out[2] == 20
     assert isinstance(out[1], ValueError) and str(out[1]) == "odd 1"
     assert isinstance(out[3], ValueError) and str(out[3]) == "odd 3"
-    assert sorted(roots.ends) == [0, 20]
-    assert sorted(str(e) for e in roots.errors) == ["odd 1", "odd 3"]
+    assert sorted(c.outputs for c in _roots(roots, "end")) == [0, 20]
+    assert sorted(str(c.error) for c in _roots(roots, "error")) == ["odd 1", "odd 3"]
 
 
 async def test_abatch_return_exceptions() -> None:
@@ -240,12 +211,13 @@ def test_sequence_batch_return_exceptions_stops_failed_inputs() -> None:
         return x + 1
 
     seq = RunnableLambda(_fail_on_odd) | RunnableLambda(after)
-    roots = Roots()
+    roots = Recorder()
     out = seq.batch([0, 1, 2], {"callbacks": [roots]}, return_exceptions=True)
 
     assert out[0] == 1 and out[2] == 21 and isinstance(out[1], ValueError)
     assert sorted(calls) == [0, 20]  # the failed input never reached the second step
-    assert len(roots.roots) == 3 and len(roots.ends) == 2 and len(roots.errors) == 1
+    assert len(_roots(roots, "start")) == 3
+    assert len(_roots(roots, "end")) == 2 and len(_roots(roots, "error")) == 1
 
 
 async def test_sequence_abatch_return_exceptions() -> None:
@@ -258,11 +230,11 @@ async def test_sequence_abatch_return_exceptions() -> None:
 
 
 def test_batch_one_root_run_per_input_with_its_config() -> None:
-    roots = Roots()
+    roots = Recorder()
     configs = [{"callbacks": [roots], "tags": [f"t{i}"]} for i in range(3)]
     RunnableLambda(lambda x: x).batch([0, 1, 2], configs)  # type: ignore[arg-type]
 
-    assert sorted((i, tags) for i, tags, _ in roots.roots) == [
+    assert sorted((c.inputs, c.tags) for c in _roots(roots, "start")) == [
         (0, ["t0"]),
         (1, ["t1"]),
         (2, ["t2"]),
@@ -270,11 +242,11 @@ def test_batch_one_root_run_per_input_with_its_config() -> None:
 
 
 async def test_abatch_one_root_run_per_input_with_its_config() -> None:
-    roots = Roots()
+    roots = Recorder()
     configs = [{"callbacks": [roots], "tags": [f"t{i}"]} for i in range(3)]
     await (RunnableLambda(lambda x: x) | (lambda x: x)).abatch([0, 1, 2], configs)  # type: ignore[arg-type]
 
-    assert sorted((i, tags) for i, tags, _ in roots.roots) == [
+    assert sorted((c.inputs, c.tags) for c in _roots(roots, "start")) == [
         (0, ["t0"]),
         (1, ["t1"]),
         (2, ["t2"]),
@@ -282,11 +254,11 @@ async def test_abatch_one_root_run_per_input_with_its_config() -> None:
 
 
 def test_batch_run_id_applies_to_the_first_input_only() -> None:
-    roots = Roots()
+    roots = Recorder()
     run_id = uuid.uuid4()
     RunnableLambda(lambda x: x).batch([0, 1, 2], {"callbacks": [roots], "run_id": run_id})
 
-    by_input = {i: rid for i, _, rid in roots.roots}
+    by_input = {c.inputs: c.run_id for c in _roots(roots, "start")}
     assert by_input[0] == run_id
     assert len(set(by_input.values())) == 3
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _support import Recorder, using_provider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -23,7 +24,6 @@ from opentelemetry.sdk.trace.sampling import (
 from otel_runnables import BaseCallbackHandler, RunnableGenerator, RunnableLambda, _callbacks, _otel
 from otel_runnables import _attributes as attrs
 from otel_runnables.testing import SpanRecorder
-from otel_runnables.tracing import use_tracer_provider
 
 # -- a real input that looks like the old streaming placeholder ---------------------------
 
@@ -48,23 +48,18 @@ async def test_placeholder_lookalike_input_reaches_astream_events() -> None:
 
 
 def test_streamed_run_still_starts_with_the_placeholder_for_handlers(
-    otel_spans: SpanRecorder,
+    otel_spans: SpanRecorder, recorder: Recorder
 ) -> None:
-    seen: list[Any] = []
-
-    class Starts(BaseCallbackHandler):
-        def on_chain_start(self, serialized: Any, inputs: Any, **kw: Any) -> None:
-            seen.append(inputs)
-
-        def on_chain_end(self, outputs: Any, **kw: Any) -> None:
-            seen.append(kw.get("inputs"))
-
     def twice(chunks: Iterator[str]) -> Iterator[str]:
         for chunk in chunks:
             yield chunk * 2
 
-    assert list(RunnableGenerator(twice).stream("ab", {"callbacks": [Starts()]})) == ["abab"]
-    assert seen == [{"input": ""}, "ab"]  # langchain-core's start, then the real input
+    assert list(RunnableGenerator(twice).stream("ab", {"callbacks": [recorder]})) == ["abab"]
+    # langchain-core's start, then the real input with the end
+    assert [(c.hook, c.inputs) for c in recorder.calls] == [
+        ("start", {"input": ""}),
+        ("end", "ab"),
+    ]
     (span,) = otel_spans.by_name("twice")
     assert span.attributes["input.value"] == "ab"
 
@@ -121,17 +116,13 @@ def test_sampled_out_roots_convert_nothing(sampler: Sampler) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    try:
+    with using_provider(provider):
         step = RunnableLambda(lambda v: "out", name="step")
         value = _Value()
         _Value.conversions = 0
         for _ in range(40):
             step.invoke(value)
         recorded = len(exporter.get_finished_spans())
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     assert 0 < recorded < 40
     # Only the recorded runs converted their input, once each.
     assert _Value.conversions == recorded
@@ -141,18 +132,14 @@ def test_a_sampled_out_child_converts_nothing() -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
     from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, use_span
 
     unsampled = NonRecordingSpan(SpanContext(1, 2, is_remote=True, trace_flags=TraceFlags(0)))
-    try:
+    with using_provider(provider):
         _Value.conversions = 0
         chain = RunnableLambda(lambda v: v, name="a") | RunnableLambda(lambda v: v, name="b")
         with use_span(unsampled):
             chain.invoke(_Value())
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     assert exporter.get_finished_spans() == ()
     assert _Value.conversions == 0
 

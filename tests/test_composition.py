@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import threading
-import uuid
 from typing import Any
 
+from _support import Recorder
+
 from otel_runnables import (
-    BaseCallbackHandler,
     Runnable,
     RunnableConfig,
     RunnableGenerator,
@@ -19,34 +18,6 @@ from otel_runnables import (
     RunnableSequence,
     chain,
 )
-
-
-class Runs(BaseCallbackHandler):
-    """Records (name, tags, run_id, parent_run_id) of each started run, in order."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.runs: list[tuple[str, list[str], uuid.UUID, Any]] = []
-
-    def on_chain_start(
-        self,
-        serialized: Any,
-        inputs: Any,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        **kw: Any,
-    ) -> None:
-        with self.lock:
-            self.runs.append((kw["name"], list(tags), run_id, parent_run_id))
-
-    def tags(self) -> dict[str, list[str]]:
-        return {name: tags for name, tags, _, _ in self.runs}
-
-    def parent(self, name: str) -> str | None:
-        parent = next(p for n, _, _, p in self.runs if n == name)
-        return next((n for n, _, i, _ in self.runs if i == parent), None)
 
 
 def named(name: str, fn: Any = None) -> RunnableLambda[Any, Any]:
@@ -93,10 +64,10 @@ def test_sequences_flatten_and_tag_each_step() -> None:
     assert seq.first.get_name() == "s1" and seq.last.get_name() == "s4"
     assert [s.get_name() for s in seq.middle] == ["s2", "s3"]
 
-    runs = Runs()
+    runs = Recorder()
     seq.invoke(0, {"callbacks": [runs]})
-    assert [r[0] for r in runs.runs] == ["RunnableSequence", "s1", "s2", "s3", "s4"]
-    assert runs.tags() == {
+    assert runs.names() == ["RunnableSequence", "s1", "s2", "s3", "s4"]
+    assert {c.name: c.tags for c in runs.starts()} == {
         "RunnableSequence": [],
         "s1": ["seq:step:1"],
         "s2": ["seq:step:2"],
@@ -108,9 +79,9 @@ def test_sequences_flatten_and_tag_each_step() -> None:
 
 def test_pipe_method_and_name() -> None:
     seq = named("a", lambda x: x + 1).pipe(lambda x: x * 3, name="my_seq")
-    runs = Runs()
+    runs = Recorder()
     assert seq.invoke(1, {"callbacks": [runs]}) == 6
-    assert runs.runs[0][0] == "my_seq"
+    assert runs.names()[0] == "my_seq"
 
 
 # -- sequences -----------------------------------------------------------------------------
@@ -129,11 +100,11 @@ async def test_sequence_invoke_ainvoke_stream_agree() -> None:
 
 def test_parallel_tags_names_and_parents() -> None:
     par = RunnableParallel(a=named("fa", lambda x: x + 1), b=named("fb", lambda x: x * 10))
-    runs = Runs()
+    runs = Recorder()
     assert par.invoke(2, {"callbacks": [runs], "tags": ["t"]}) == {"a": 3, "b": 20}
 
-    assert runs.runs[0][0] == "RunnableParallel<a,b>"
-    tags = runs.tags()
+    assert runs.names()[0] == "RunnableParallel<a,b>"
+    tags = {c.name: c.tags for c in runs.starts()}
     assert tags["fa"] == ["map:key:a", "t"]
     assert tags["fb"] == ["map:key:b", "t"]
     assert runs.parent("fa") == runs.parent("fb") == "RunnableParallel<a,b>"
@@ -203,9 +174,9 @@ def test_assign_adds_keys() -> None:
     assign = RunnablePassthrough.assign(total=lambda d: d["a"] + d["b"], n=lambda d: len(d))
     assert assign.invoke({"a": 1, "b": 2}) == {"a": 1, "b": 2, "total": 3, "n": 2}
 
-    runs = Runs()
+    runs = Recorder()
     assign.invoke({"a": 1, "b": 2}, {"callbacks": [runs]})
-    names = [r[0] for r in runs.runs]
+    names = runs.names()
     assert names[:2] == ["RunnableAssign<total,n>", "RunnableParallel<total,n>"]
     assert runs.parent("RunnableParallel<total,n>") == "RunnableAssign<total,n>"
 
@@ -252,9 +223,9 @@ async def test_chain_decorator() -> None:
     assert await ashout.ainvoke("hi") == "HI!"
     events = [e async for e in ashout.astream_events("hi", version="v2")]
     assert {e["name"] for e in events} == {"ashout"}
-    runs = Runs()
+    runs = Recorder()
     shout.invoke("x", {"callbacks": [runs]})
-    assert runs.runs[0][0] == "shout"
+    assert runs.names()[0] == "shout"
 
 
 # -- functions returning runnables ---------------------------------------------------------
@@ -270,9 +241,9 @@ def test_lambda_returning_a_runnable_invokes_it_on_the_same_input() -> None:
 
         return RunnableLambda(target)
 
-    runs = Runs()
+    runs = Recorder()
     assert RunnableLambda(route).invoke(3, {"callbacks": [runs], "recursion_limit": 10}) == 300
-    assert [r[0] for r in runs.runs] == ["route", "target"]
+    assert runs.names() == ["route", "target"]
     assert runs.parent("target") == "route"
     assert limits == [9]  # one level used
 
@@ -281,7 +252,7 @@ async def test_lambda_returning_a_runnable_async() -> None:
     async def route(x: int) -> Runnable[Any, Any]:
         return named("target", lambda y: y + 1)
 
-    runs = Runs()
+    runs = Recorder()
     assert await RunnableLambda(route).ainvoke(1, {"callbacks": [runs]}) == 2
     assert runs.parent("target") == "route"
     assert [c async for c in RunnableLambda(route).astream(1)] == [2]
@@ -304,10 +275,10 @@ def test_with_config_run_name_and_lambda_names() -> None:
 
     assert RunnableLambda(my_func).get_name() == "my_func"
     assert RunnableLambda(lambda x: x).get_name() == "RunnableLambda"
-    runs = Runs()
+    runs = Recorder()
     renamed = RunnableLambda(my_func).with_config(run_name="renamed")
     (named("first") | renamed).invoke(1, {"callbacks": [runs]})
-    assert [r[0] for r in runs.runs] == ["RunnableSequence", "first", "renamed"]
+    assert runs.names() == ["RunnableSequence", "first", "renamed"]
 
 
 def test_lambda_with_sync_and_async_functions() -> None:

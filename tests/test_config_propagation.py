@@ -5,60 +5,25 @@ asyncio tasks the user creates; an explicit ``config`` still works and wins."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from typing import Any
 
 import pytest
+from _support import Recorder
 
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableConfig,
     RunnableLambda,
     RunnableParallel,
     ensure_config,
 )
 
-
-class Tree(BaseCallbackHandler):
-    """Records each run: name -> (run_id, parent_run_id, tags, metadata)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[str, tuple[Any, ...]] = {}
-        self.lock = threading.Lock()
-
-    def on_chain_start(
-        self,
-        serialized: Any,
-        inputs: Any,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        metadata: Any = None,
-        **kw: Any,
-    ) -> None:
-        with self.lock:
-            assert kw["name"] not in self.runs, kw["name"]
-            self.runs[kw["name"]] = (run_id, parent_run_id, tags, metadata)
-
-    def parent_of(self, name: str) -> str | None:
-        parent = self.runs[name][1]
-        return next((n for n, r in self.runs.items() if r[0] == parent), None)
-
-    def tags_of(self, name: str) -> list[str]:
-        return list(self.runs[name][2])
-
-    def metadata_of(self, name: str) -> dict[str, Any]:
-        return dict(self.runs[name][3])
-
-
 CONFIG: dict[str, Any] = {"tags": ["foo", "bar"], "metadata": {"user": "ada"}}
 inner = RunnableLambda(lambda x: x * 2, name="inner")
 
 
-def _check_inner_is_child_of(tree: Tree, parent: str) -> None:
-    assert tree.parent_of("inner") == parent
+def _check_inner_is_child_of(tree: Recorder, parent: str) -> None:
+    assert tree.parent("inner") == parent
     assert tree.tags_of("inner") == ["foo", "bar"]  # inherited, without the parent's own tags
     assert tree.metadata_of("inner") == {"user": "ada"}
 
@@ -70,7 +35,7 @@ def test_nested_invoke_without_config_sync() -> None:
     def outer(x: int) -> int:
         return inner.invoke(x) + 1
 
-    tree = Tree()
+    tree = Recorder()
     assert RunnableLambda(outer).invoke(1, {**CONFIG, "callbacks": [tree]}) == 3
     _check_inner_is_child_of(tree, "outer")
 
@@ -79,7 +44,7 @@ async def test_nested_ainvoke_without_config() -> None:
     async def outer(x: int) -> int:
         return await inner.ainvoke(x) + 1
 
-    tree = Tree()
+    tree = Recorder()
     assert await RunnableLambda(outer).ainvoke(1, {**CONFIG, "callbacks": [tree]}) == 3
     _check_inner_is_child_of(tree, "outer")
 
@@ -88,7 +53,7 @@ async def test_nested_invoke_in_a_sync_step_of_an_async_run() -> None:
     def outer(x: int) -> int:  # runs in a worker thread
         return inner.invoke(x) + 1
 
-    tree = Tree()
+    tree = Recorder()
     assert await RunnableLambda(outer).ainvoke(1, {**CONFIG, "callbacks": [tree]}) == 3
     _check_inner_is_child_of(tree, "outer")
 
@@ -102,17 +67,17 @@ async def test_nested_ainvoke_in_user_tasks() -> None:
         )
         return [await task, *gathered]
 
-    tree = Tree()
+    tree = Recorder()
     assert await RunnableLambda(outer).ainvoke(5, {**CONFIG, "callbacks": [tree]}) == [10, 5, 5]
     _check_inner_is_child_of(tree, "outer")
-    assert tree.parent_of("g1") == tree.parent_of("g2") == "outer"
+    assert tree.parent("g1") == tree.parent("g2") == "outer"
 
 
 async def test_nested_invoke_in_to_thread() -> None:
     async def outer(x: int) -> int:
         return await asyncio.to_thread(inner.invoke, x)
 
-    tree = Tree()
+    tree = Recorder()
     assert await RunnableLambda(outer).ainvoke(2, {**CONFIG, "callbacks": [tree]}) == 4
     _check_inner_is_child_of(tree, "outer")
 
@@ -121,11 +86,11 @@ def test_parallel_branches_in_threads_are_children() -> None:
     def branch(x: int) -> int:
         return inner.invoke(x)
 
-    tree = Tree()
+    tree = Recorder()
     par = RunnableParallel(a=RunnableLambda(branch, name="branch"), b=lambda x: x)
     assert par.invoke(3, {**CONFIG, "callbacks": [tree]}) == {"a": 6, "b": 3}
 
-    assert tree.parent_of("branch") == "RunnableParallel<a,b>"
+    assert tree.parent("branch") == "RunnableParallel<a,b>"
     assert tree.tags_of("branch") == ["map:key:a", "foo", "bar"]
     _check_inner_is_child_of(tree, "branch")
 
@@ -138,12 +103,12 @@ def test_deep_nesting_keeps_the_chain_of_parents() -> None:
         return RunnableLambda(fn, name=name)
 
     runnable = level("l1", level("l2", level("l3", None)))
-    tree = Tree()
+    tree = Recorder()
     runnable.invoke(0, {"callbacks": [tree], "tags": ["t"]})
 
-    assert tree.parent_of("l1") is None
-    assert tree.parent_of("l2") == "l1"
-    assert tree.parent_of("l3") == "l2"
+    assert tree.parent("l1") is None
+    assert tree.parent("l2") == "l1"
+    assert tree.parent("l3") == "l2"
     assert tree.tags_of("l3") == ["t"]
 
 
@@ -219,13 +184,13 @@ def test_run_name_and_run_id_name_the_root_only() -> None:
     def outer(x: int) -> int:
         return inner.invoke(x)
 
-    tree = Tree()
+    tree = Recorder()
     RunnableLambda(outer).invoke(1, {"callbacks": [tree], "run_name": "renamed", "run_id": run_id})
 
-    assert set(tree.runs) == {"renamed", "inner"}
-    assert tree.runs["renamed"][0] == run_id
-    assert tree.runs["inner"][0] != run_id
-    assert tree.parent_of("inner") == "renamed"
+    assert set(tree.names()) == {"renamed", "inner"}
+    assert tree.run_id("renamed") == run_id
+    assert tree.run_id("inner") != run_id
+    assert tree.parent("inner") == "renamed"
 
 
 async def test_run_name_and_run_id_name_the_root_only_async() -> None:
@@ -234,12 +199,12 @@ async def test_run_name_and_run_id_name_the_root_only_async() -> None:
     async def outer(x: int) -> int:
         return await inner.ainvoke(x)
 
-    tree = Tree()
+    tree = Recorder()
     await RunnableLambda(outer).ainvoke(
         1, {"callbacks": [tree], "run_name": "renamed", "run_id": run_id}
     )
-    assert tree.runs["renamed"][0] == run_id
-    assert tree.parent_of("inner") == "renamed"
+    assert tree.run_id("renamed") == run_id
+    assert tree.parent("inner") == "renamed"
 
 
 # -- explicit config -----------------------------------------------------------------------
@@ -249,10 +214,10 @@ def test_explicit_tags_and_metadata_add_to_inherited_ones() -> None:
     def outer(x: int) -> int:
         return inner.invoke(x, {"tags": ["z"], "metadata": {"k": 2}})
 
-    tree = Tree()
+    tree = Recorder()
     RunnableLambda(outer).invoke(1, {**CONFIG, "callbacks": [tree]})
 
-    assert tree.parent_of("inner") == "outer"
+    assert tree.parent("inner") == "outer"
     assert tree.tags_of("inner") == ["foo", "bar", "z"]
     assert tree.metadata_of("inner") == {"user": "ada", "k": 2}
     assert tree.tags_of("outer") == ["foo", "bar"]  # nothing flows upwards
@@ -263,29 +228,29 @@ async def test_explicit_child_config_from_the_config_argument() -> None:
     async def outer(x: int, config: RunnableConfig) -> int:
         return await inner.ainvoke(x, config)
 
-    tree = Tree()
+    tree = Recorder()
     await RunnableLambda(outer).ainvoke(1, {**CONFIG, "callbacks": [tree]})
     _check_inner_is_child_of(tree, "outer")
 
 
 def test_explicit_callbacks_start_a_new_root() -> None:
-    other = Tree()
+    other = Recorder()
 
     def outer(x: int) -> int:
         return inner.invoke(x, {"callbacks": [other]})
 
-    tree = Tree()
+    tree = Recorder()
     RunnableLambda(outer).invoke(1, {"callbacks": [tree]})
 
-    assert set(tree.runs) == {"outer"}
-    assert set(other.runs) == {"inner"}
-    assert other.runs["inner"][1] is None
+    assert tree.names() == ["outer"]
+    assert other.names() == ["inner"]
+    assert other.start_of("inner").parent_run_id is None
 
 
 def test_with_config_metadata_is_merged_for_that_step_only() -> None:
     step = RunnableLambda(lambda x: x, name="step").with_config(metadata={"b": 2}, tags=["mine"])
     seq = RunnableLambda(lambda x: x, name="first") | step
-    tree = Tree()
+    tree = Recorder()
     seq.invoke(1, {"callbacks": [tree], "metadata": {"a": 1}})
 
     assert tree.metadata_of("RunnableSequence") == {"a": 1}
@@ -310,11 +275,11 @@ def test_configurable_reaches_nested_steps() -> None:
 
 @pytest.mark.parametrize("n", [2, 5])
 def test_nothing_leaks_between_calls(n: int) -> None:
-    trees = [Tree() for _ in range(n)]
+    trees = [Recorder() for _ in range(n)]
     for i, tree in enumerate(trees):
         RunnableLambda(lambda x: inner.invoke(x), name="outer").invoke(
             i, {"callbacks": [tree], "tags": [f"t{i}"]}
         )
     for i, tree in enumerate(trees):
-        assert tree.parent_of("inner") == "outer"
+        assert tree.parent("inner") == "outer"
         assert tree.tags_of("inner") == [f"t{i}"]

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from typing import Any
 
 import pytest
+from _support import AsyncRecorder, Call, Recorder
 
 from otel_runnables import (
-    AsyncCallbackHandler,
-    BaseCallbackHandler,
     RunnableConfig,
     RunnableGenerator,
     RunnableLambda,
@@ -26,78 +24,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-
-
-class Recorder(BaseCallbackHandler):
-    """Sync handler logging starts (name -> run id), ends and custom events."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, uuid.UUID] = {}
-        self.log: list[tuple[Any, ...]] = []
-        self.events: list[dict[str, Any]] = []
-
-    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: uuid.UUID, **kw: Any) -> None:
-        self.ids[kw["name"]] = run_id
-        self.log.append(("start", kw["name"]))
-
-    def on_chain_end(self, outputs: Any, *, run_id: uuid.UUID, **kw: Any) -> None:
-        name = next(n for n, i in self.ids.items() if i == run_id)
-        self.log.append(("end", name))
-
-    def on_custom_event(
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: uuid.UUID,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kw: Any,
-    ) -> None:
-        self.log.append(("custom", name))
-        self.events.append(
-            {"name": name, "data": data, "run_id": run_id, "tags": tags, "metadata": metadata}
-        )
-
-
-class AsyncRecorder(AsyncCallbackHandler):
-    """Async handler logging the same as :class:`Recorder`, plus the thread it runs on."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, uuid.UUID] = {}
-        self.log: list[tuple[Any, ...]] = []
-        self.events: list[dict[str, Any]] = []
-        self.threads: set[int] = set()
-
-    async def on_chain_start(  # type: ignore[override]
-        self, serialized: Any, inputs: Any, *, run_id: uuid.UUID, **kw: Any
-    ) -> None:
-        await asyncio.sleep(0)
-        self.ids[kw["name"]] = run_id
-        self.log.append(("start", kw["name"]))
-
-    async def on_chain_end(self, outputs: Any, *, run_id: uuid.UUID, **kw: Any) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        name = next(n for n, i in self.ids.items() if i == run_id)
-        self.log.append(("end", name))
-
-    async def on_custom_event(  # type: ignore[override]
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: uuid.UUID,
-        tags: Any = None,
-        metadata: Any = None,
-        **kw: Any,
-    ) -> None:
-        await asyncio.sleep(0)
-        self.threads.add(threading.get_ident())
-        self.log.append(("custom", name))
-        self.events.append(
-            {"name": name, "data": data, "run_id": run_id, "tags": tags, "metadata": metadata}
-        )
-
 
 CONFIG_TAGS: dict[str, Any] = {"tags": ["t"], "metadata": {"m": 1}}
 
@@ -122,17 +48,11 @@ def _async_pipeline() -> Any:
 
 
 def _check_nested(rec: Recorder) -> None:
-    assert rec.events == [
-        {
-            "name": "inner",
-            "data": {"x": 2},
-            "run_id": rec.ids["emit"],
-            # inherited config tags only: the step's own seq:step:2 tag is not inherited
-            "tags": ["t"],
-            "metadata": {"m": 1},
-        }
+    # inherited config tags only: the step's own seq:step:2 tag is not inherited
+    assert rec.custom_events() == [
+        Call("custom", rec.run_id("emit"), None, "inner", ["t"], {"m": 1}, data={"x": 2})
     ]
-    assert rec.log == [
+    assert rec.log() == [
         ("start", "RunnableSequence"),
         ("start", "first"),
         ("end", "first"),
@@ -189,10 +109,10 @@ def test_event_from_a_parallel_branch_belongs_to_that_branch() -> None:
     out = RunnableParallel(a=branch("a"), b=branch("b")).invoke(0, {"callbacks": [rec]})
 
     assert out == {"a": "a", "b": "b"}
-    by_data = {e["data"]: e for e in rec.events}
-    assert by_data["a"]["run_id"] == rec.ids["a"]
-    assert by_data["b"]["run_id"] == rec.ids["b"]
-    assert by_data["a"]["tags"] == by_data["b"]["tags"] == []
+    by_data = {e.data: e for e in rec.custom_events()}
+    assert by_data["a"].run_id == rec.run_id("a")
+    assert by_data["b"].run_id == rec.run_id("b")
+    assert by_data["a"].tags == by_data["b"].tags == []
 
 
 # -- asyncio tasks created by user code ----------------------------------------------------
@@ -221,17 +141,16 @@ def _tasks_step() -> Any:
     return RunnableLambda(fan_out)
 
 
-@pytest.mark.parametrize("handler_cls", [Recorder, AsyncRecorder])
-async def test_events_from_user_tasks_reach_handlers(handler_cls: Any) -> None:
-    rec = handler_cls()
+async def test_events_from_user_tasks_reach_handlers(any_recorder: Recorder) -> None:
+    rec = any_recorder
     assert await _tasks_step().ainvoke("go", {"callbacks": [rec], "tags": ["foo", "bar"]}) == "go"
 
-    assert sorted(e["data"]["i"] for e in rec.events) == [0, 1, 2, 3, 4, 5]
-    for event in rec.events:
-        assert event["run_id"] == rec.ids["fan_out"]
-        assert event["tags"] == ["foo", "bar"]
-    assert rec.log[0] == ("start", "fan_out")
-    assert rec.log[-1] == ("end", "fan_out")
+    assert sorted(e.data["i"] for e in rec.custom_events()) == [0, 1, 2, 3, 4, 5]
+    for event in rec.custom_events():
+        assert event.run_id == rec.run_id("fan_out")
+        assert event.tags == ["foo", "bar"]
+    assert rec.log()[0] == ("start", "fan_out")
+    assert rec.log()[-1] == ("end", "fan_out")
 
 
 async def test_events_from_user_tasks_reach_astream_events() -> None:
@@ -266,8 +185,8 @@ async def test_events_from_to_thread_inside_a_step() -> None:
         ("on_chain_end", "step"),
     ]
     assert events[1]["data"] == 7
-    assert events[1]["run_id"] == events[0]["run_id"] == str(rec.ids["step"])
-    assert rec.log == [("start", "step"), ("custom", "blocking"), ("end", "step")]
+    assert events[1]["run_id"] == events[0]["run_id"] == str(rec.run_id("step"))
+    assert rec.log() == [("start", "step"), ("custom", "blocking"), ("end", "step")]
 
 
 # -- a sync step inside an async pipeline (worker thread) ----------------------------------
@@ -298,8 +217,8 @@ async def test_sync_step_in_async_pipeline_reaches_async_handler_in_order() -> N
 
     loop_thread = threading.get_ident()
     assert threads and threads[0] != loop_thread  # the sync step ran in a worker thread
-    assert rec.threads == {loop_thread}  # ... and the async hooks on the event loop
-    assert rec.log == [
+    assert {c.thread for c in rec.calls} == {loop_thread}  # ... and the async hooks on the loop
+    assert rec.log() == [
         ("start", "RunnableSequence"),
         ("start", "before"),
         ("end", "before"),
@@ -312,10 +231,10 @@ async def test_sync_step_in_async_pipeline_reaches_async_handler_in_order() -> N
         ("end", "after"),
         ("end", "RunnableSequence"),
     ]
-    assert [(e["name"], e["data"], e["run_id"]) for e in rec.events] == [
-        ("s1", 2, rec.ids["sync_step"]),
-        ("s2", 20, rec.ids["sync_step"]),
-        ("a1", 2, rec.ids["after"]),
+    assert [(e.name, e.data, e.run_id) for e in rec.custom_events()] == [
+        ("s1", 2, rec.run_id("sync_step")),
+        ("s2", 20, rec.run_id("sync_step")),
+        ("a1", 2, rec.run_id("after")),
     ]
 
 
@@ -352,7 +271,7 @@ async def test_sync_step_in_async_pipeline_reaches_astream_events_in_order() -> 
         "on_chain_end",
     ]
     # the async handler saw the same custom events in the same order
-    assert [(e["name"], str(e["run_id"])) for e in rec.events] == [c[:3:2] for c in customs]
+    assert [(e.name, str(e.run_id)) for e in rec.custom_events()] == [c[:3:2] for c in customs]
 
 
 # -- data is delivered unchanged -----------------------------------------------------------
@@ -376,8 +295,8 @@ def test_non_serialisable_data_is_the_same_object_sync() -> None:
     rec = Recorder()
     RunnableLambda(step).invoke(1, {"callbacks": [rec]})
 
-    assert len(rec.events) == len(payloads)
-    assert all(e["data"] is p for e, p in zip(rec.events, payloads, strict=True))
+    assert len(rec.custom_events()) == len(payloads)
+    assert all(e.data is p for e, p in zip(rec.custom_events(), payloads, strict=True))
 
 
 async def test_non_serialisable_data_is_the_same_object_async() -> None:
@@ -396,8 +315,8 @@ async def test_non_serialisable_data_is_the_same_object_async() -> None:
     ]
 
     assert all(e["data"] is p for e, p in zip(events, payloads, strict=True))
-    assert all(e["data"] is p for e, p in zip(rec.events, payloads, strict=True))
-    assert len(events) == len(rec.events) == len(payloads)
+    assert all(e.data is p for e, p in zip(rec.custom_events(), payloads, strict=True))
+    assert len(events) == len(rec.custom_events()) == len(payloads)
 
 
 # -- generators: events interleave with chunks ---------------------------------------------
@@ -434,13 +353,14 @@ def test_events_interleave_with_stream_chunks_sync() -> None:
             yield c * 10
 
     rec = Recorder()
-    log = rec.log
+    calls_before: dict[Any, int] = {}  # chunk -> how many hook calls preceded it
     seq = RunnableLambda(lambda x: x, name="first") | RunnableGenerator(tens)
     for chunk in seq.stream(3, {"callbacks": [rec]}):
-        log.append(("chunk", chunk))
+        calls_before[chunk] = len(rec.calls)
 
-    assert log.index(("custom", "seen")) < log.index(("chunk", 30))
-    assert rec.events[0]["run_id"] == rec.ids["tens"]
+    assert list(calls_before) == [30]
+    assert rec.hooks().index("custom") < calls_before[30]
+    assert rec.custom_events()[0].run_id == rec.run_id("tens")
 
 
 # -- explicit config -----------------------------------------------------------------------
@@ -466,7 +386,7 @@ def test_explicit_config_works_from_a_thread_without_context() -> None:
     rec = Recorder()
     RunnableLambda(step).invoke(3, {"callbacks": [rec], "tags": ["foo", "bar"]})
 
-    assert [(e["name"], e["run_id"], e["tags"]) for e in rec.events] == [
-        ("explicit", rec.ids["step"], ["foo", "bar"])
+    assert [(e.name, e.run_id, e.tags) for e in rec.custom_events()] == [
+        ("explicit", rec.run_id("step"), ["foo", "bar"])
     ]
     assert len(errors) == 1

@@ -1,16 +1,16 @@
 """Errors: bad input is refused with a precise exception, exceptions from steps propagate
-unchanged (type and object), cancellation is not an error, retries and fallbacks."""
+unchanged (type and object), retries and fallbacks (cancellation, which is not an error, is in
+test_consumer_stops.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
 import pytest
+from _support import Recorder
 
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableGenerator,
     RunnableLambda,
     RunnableParallel,
@@ -19,7 +19,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from otel_runnables.testing import SpanRecorder
 
 LANGCHAIN_NO_PARENT_MESSAGE = (
     "Unable to dispatch an adhoc event without a parent run id."
@@ -30,20 +29,6 @@ LANGCHAIN_NO_PARENT_MESSAGE = (
 )
 
 identity = RunnableLambda(lambda x: x, name="identity")
-
-
-class Log(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any, Any]] = []
-
-    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
-        self.calls.append(("start", kw["name"], kw.get("tags")))
-
-    def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
-        self.calls.append(("end", outputs, kw.get("tags")))
-
-    def on_chain_error(self, error: BaseException, *, run_id: Any, **kw: Any) -> None:
-        self.calls.append(("error", error, kw.get("tags")))
 
 
 # -- composing with something that is not a runnable ---------------------------------------
@@ -205,41 +190,13 @@ async def test_exception_propagates_out_of_astream_events_after_its_events() -> 
 
 
 def test_error_reaches_every_enclosing_run() -> None:
-    log = Log()
+    log = Recorder()
     with pytest.raises(StepError):
         _pipeline(_raise).invoke(1, {"callbacks": [log]})
-    errors = [c for c in log.calls if c[0] == "error"]
-    assert [e[1] for e in errors] == [ERROR, ERROR, ERROR]  # fails, the parallel, the sequence
-    assert errors[0][2] == ["map:key:a"]
-    assert errors[-1][2] == []
-
-
-async def test_cancellation_is_not_an_error(otel_spans: SpanRecorder) -> None:
-    from opentelemetry.trace import StatusCode
-
-    started = asyncio.Event()
-
-    async def wait_forever(x: int) -> int:
-        started.set()
-        await asyncio.Event().wait()
-        return x
-
-    log = Log()
-    task = asyncio.create_task(
-        (identity | RunnableLambda(wait_forever)).ainvoke(1, {"callbacks": [log]})
-    )
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-    errors = [c[1] for c in log.calls if c[0] == "error"]
-    assert len(errors) == 2 and all(isinstance(e, asyncio.CancelledError) for e in errors)
-    spans = otel_spans.spans()
-    assert sorted(s.name for s in spans) == ["RunnableSequence", "identity", "wait_forever"]
-    assert all(s.status.status_code is not StatusCode.ERROR for s in spans)
-    cancelled = {s.name for s in spans if (s.attributes or {}).get("runnable.cancelled")}
-    assert cancelled == {"RunnableSequence", "wait_forever"}
+    errors = log.errors()
+    assert [e.error for e in errors] == [ERROR, ERROR, ERROR]  # fails, the parallel, the sequence
+    assert errors[0].tags == ["map:key:a"]
+    assert errors[-1].tags == []
 
 
 # -- wrong kind of call --------------------------------------------------------------------
@@ -360,12 +317,12 @@ def _flaky(failures: int, exc: type[Exception] = ValueError) -> tuple[Any, list[
 
 def test_with_retry_attempts_and_tags() -> None:
     runnable, attempts = _flaky(2)
-    log = Log()
+    log = Recorder()
     retrying = runnable.with_retry(stop_after_attempt=3, wait_exponential_jitter=False)
 
     assert retrying.invoke(1, {"callbacks": [log], "tags": ["x"]}) == 10
     assert attempts == [1, 1, 1]
-    assert [(c[0], c[2]) for c in log.calls] == [
+    assert [(c.hook, c.tags) for c in log.calls] == [
         ("start", ["x"]),  # the retry run itself
         ("start", ["x"]),  # attempt 1: no retry tag
         ("error", ["x"]),
@@ -375,16 +332,16 @@ def test_with_retry_attempts_and_tags() -> None:
         ("end", ["retry:attempt:3", "x"]),
         ("end", ["x"]),
     ]
-    assert {c[1] for c in log.calls if c[0] == "start"} == {"flaky"}
+    assert set(log.names()) == {"flaky"}
 
 
 async def test_with_retry_async() -> None:
     runnable, attempts = _flaky(1)
-    log = Log()
+    log = Recorder()
     retrying = runnable.with_retry(stop_after_attempt=2, wait_exponential_jitter=False)
     assert await retrying.ainvoke(2, {"callbacks": [log]}) == 20
     assert attempts == [2, 2]
-    assert [c[2] for c in log.calls if c[0] == "start"] == [[], [], ["retry:attempt:2"]]
+    assert [c.tags for c in log.starts()] == [[], [], ["retry:attempt:2"]]
 
 
 def test_with_retry_gives_up_with_the_last_error() -> None:
@@ -429,12 +386,12 @@ def test_with_retry_batch() -> None:
 
 
 def test_with_fallbacks_uses_the_first_that_works() -> None:
-    log = Log()
+    log = Recorder()
     chain_ = RunnableLambda(_raise, name="primary").with_fallbacks(
         [RunnableLambda(_raise, name="second"), RunnableLambda(lambda x: "ok", name="third")]
     )
     assert chain_.invoke(1, {"callbacks": [log]}) == "ok"
-    assert [(c[0], c[1] if c[0] == "start" else None) for c in log.calls] == [
+    assert [(c.hook, c.name) for c in log.calls] == [
         ("start", "RunnableWithFallbacks"),
         ("start", "primary"),
         ("error", None),
@@ -489,11 +446,7 @@ async def test_with_fallbacks_exception_key() -> None:
 
 
 def test_run_ids_are_uuids() -> None:
-    ids: list[Any] = []
-
-    class Ids(BaseCallbackHandler):
-        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
-            ids.append(run_id)
-
-    identity.invoke(1, {"callbacks": [Ids()], "run_id": str(uuid.UUID(int=7))})
+    recorder = Recorder()
+    identity.invoke(1, {"callbacks": [recorder], "run_id": str(uuid.UUID(int=7))})
+    ids = [c.run_id for c in recorder.starts()]
     assert ids == [uuid.UUID(int=7)]  # a str run_id is accepted and normalised

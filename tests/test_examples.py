@@ -52,6 +52,7 @@ def test_every_example_has_a_smoke_test() -> None:
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
+@pytest.mark.slow  # a fresh Python importing langchain-core (seconds)
 def test_langchain_app_is_traced_with_one_line() -> None:
     out = run_example("langchain_app.py")
     assert out.splitlines()[0].startswith("LangGraph ")
@@ -70,6 +71,7 @@ def test_langchain_app_is_traced_with_one_line() -> None:
     assert out.strip().endswith("answer: 2 + 3 = 5, and every step of this answer is a span.")
 
 
+@pytest.mark.slow  # a fresh Python importing langchain-core (seconds)
 def test_mixed_pipeline_is_one_trace_each_way() -> None:
     out = run_example("mixed_pipeline.py")
     answer_tree, rest = out.split("answer: Each step is a child span. [docs/langchain.md]\n")
@@ -90,6 +92,7 @@ def test_mixed_pipeline_is_one_trace_each_way() -> None:
     assert rest.strip().endswith("summary: {'words': 5, 'longest': 'every'}")
 
 
+@pytest.mark.slow  # a fresh Python importing langchain-core (seconds)
 def test_langchain_app_under_opentelemetry_instrument() -> None:
     """The same app, zero code: OpenTelemetry's launcher loads the entry point."""
     launcher = Path(sys.executable).with_name("opentelemetry-instrument")

@@ -1,5 +1,6 @@
-"""Streaming with fallbacks: the candidate stream is closed when the consumer stops early, and the
-fallbacks run reports its chunks on its span (sync and async)."""
+"""Streaming with fallbacks: the fallbacks run reports the chunks of the candidate that streamed
+on its span (sync and async). A consumer that stops early (the candidate stream is closed at
+once) is in test_consumer_stops.py."""
 
 from __future__ import annotations
 
@@ -12,32 +13,6 @@ from otel_runnables import RunnableGenerator, RunnableLambda
 from otel_runnables.testing import SpanRecorder
 
 
-class Tracks:
-    """A candidate stream that records whether it was closed (finally ran)."""
-
-    def __init__(self) -> None:
-        self.closed = 0
-
-    def sync(self) -> RunnableGenerator[Any, Any]:
-        def numbers(chunks: Iterator[Any]) -> Iterator[int]:
-            try:
-                yield from range(100)
-            finally:
-                self.closed += 1
-
-        return RunnableGenerator(numbers, name="candidate")
-
-    def asynchronous(self) -> RunnableGenerator[Any, Any]:
-        async def numbers(chunks: AsyncIterator[Any]) -> AsyncIterator[int]:
-            try:
-                for i in range(100):
-                    yield i
-            finally:
-                self.closed += 1
-
-        return RunnableGenerator(numbers, name="candidate")
-
-
 def _broken(x: Any) -> Any:
     raise ValueError("primary down")
 
@@ -45,36 +20,6 @@ def _broken(x: Any) -> Any:
 def _fallbacks_span(otel_spans: SpanRecorder) -> Any:
     (span,) = otel_spans.by_name("RunnableWithFallbacks")
     return span
-
-
-def test_sync_stream_closes_candidate_when_consumer_stops(otel_spans: SpanRecorder) -> None:
-    tracks = Tracks()
-    chain = RunnableLambda(_broken).with_fallbacks([tracks.sync()])
-    stream = chain.stream(0)
-    assert [next(stream), next(stream), next(stream)] == [0, 1, 2]
-    stream.close()  # type: ignore[attr-defined]
-    # Closed at once, not whenever the garbage collector finalises the candidate generator.
-    assert tracks.closed == 1
-    span = _fallbacks_span(otel_spans)
-    assert span.attributes["runnable.cancelled"] is True
-    assert span.attributes["runnable.stream.chunks"] == 3
-    (candidate,) = otel_spans.by_name("candidate")
-    assert candidate.end_time is not None
-    assert candidate.attributes["runnable.cancelled"] is True
-
-
-async def test_async_stream_closes_candidate_when_consumer_stops(
-    otel_spans: SpanRecorder,
-) -> None:
-    tracks = Tracks()
-    chain = RunnableLambda(_broken).with_fallbacks([tracks.asynchronous()])
-    stream = chain.astream(0)
-    assert [await anext(stream), await anext(stream)] == [0, 1]
-    await stream.aclose()  # type: ignore[attr-defined]
-    assert tracks.closed == 1
-    span = _fallbacks_span(otel_spans)
-    assert span.attributes["runnable.cancelled"] is True
-    assert span.attributes["runnable.stream.chunks"] == 2
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from typing import Any
 
 import pytest
+from _support import AsyncRecorder, Call, Recorder
 
 from otel_runnables import (
     AsyncCallbackHandler,
@@ -18,92 +18,6 @@ from otel_runnables import (
     dispatch_custom_event,
 )
 from otel_runnables.testing import SpanRecorder
-
-
-class Recorder(BaseCallbackHandler):
-    """Sync handler recording every hook call with its arguments."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-
-    def on_chain_start(
-        self,
-        serialized: Any,
-        inputs: Any,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        metadata: Any = None,
-        **kw: Any,
-    ) -> None:
-        self.calls.append(
-            ("start", kw["name"], serialized, inputs, run_id, parent_run_id, tags, metadata)
-        )
-
-    def on_chain_end(
-        self,
-        outputs: Any,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        **kw: Any,
-    ) -> None:
-        self.calls.append(("end", outputs, run_id, parent_run_id, tags))
-
-    def on_chain_error(
-        self,
-        error: BaseException,
-        *,
-        run_id: uuid.UUID,
-        parent_run_id: Any = None,
-        tags: Any = None,
-        **kw: Any,
-    ) -> None:
-        self.calls.append(("error", error, run_id, parent_run_id, tags))
-
-    def on_custom_event(
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: uuid.UUID,
-        tags: Any = None,
-        metadata: Any = None,
-        **kw: Any,
-    ) -> None:
-        self.calls.append(("custom", name, data, run_id, tags, metadata))
-
-    def kinds(self) -> list[str]:
-        return [c[0] for c in self.calls]
-
-
-class AsyncRecorder(AsyncCallbackHandler):
-    """The same record, from async hooks that really suspend."""
-
-    def __init__(self) -> None:
-        self.sync = Recorder()
-        self.calls = self.sync.calls
-
-    async def on_chain_start(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        self.sync.on_chain_start(*args, **kw)
-
-    async def on_chain_end(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        self.sync.on_chain_end(*args, **kw)
-
-    async def on_chain_error(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        self.sync.on_chain_error(*args, **kw)
-
-    async def on_custom_event(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        self.sync.on_custom_event(*args, **kw)
-
-    def kinds(self) -> list[str]:
-        return self.sync.kinds()
 
 
 def _sync_seq() -> Any:
@@ -125,39 +39,37 @@ def _async_seq() -> Any:
 CONFIG: dict[str, Any] = {"tags": ["foo", "bar"], "metadata": {"user": "ada"}}
 
 
-def _check_calls(calls: list[tuple[Any, ...]]) -> None:
-    root_id = calls[0][4]
-    add_id = calls[1][4]
-    double_id = calls[4][4]
+def _check_calls(calls: list[Call]) -> None:
+    root_id = calls[0].run_id
+    add_id = calls[1].run_id
+    double_id = calls[4].run_id
     assert len({root_id, add_id, double_id}) == 3
     meta = {"user": "ada"}
+    tags = ["foo", "bar"]
     assert calls == [
-        ("start", "RunnableSequence", None, 1, root_id, None, ["foo", "bar"], meta),
-        ("start", "add", None, 1, add_id, root_id, ["seq:step:1", "foo", "bar"], meta),
-        ("custom", "added", {"x": 1}, add_id, ["foo", "bar"], meta),
-        ("end", 2, add_id, root_id, ["seq:step:1", "foo", "bar"]),
-        ("start", "double", None, 2, double_id, root_id, ["seq:step:2", "foo", "bar"], meta),
-        ("end", 4, double_id, root_id, ["seq:step:2", "foo", "bar"]),
-        ("end", 4, root_id, None, ["foo", "bar"]),
+        Call("start", root_id, None, "RunnableSequence", tags, meta, inputs=1),
+        Call("start", add_id, root_id, "add", ["seq:step:1", *tags], meta, inputs=1),
+        Call("custom", add_id, None, "added", tags, meta, data={"x": 1}),
+        Call("end", add_id, root_id, tags=["seq:step:1", *tags], outputs=2),
+        Call("start", double_id, root_id, "double", ["seq:step:2", *tags], meta, inputs=2),
+        Call("end", double_id, root_id, tags=["seq:step:2", *tags], outputs=4),
+        Call("end", root_id, None, tags=tags, outputs=4),
     ]
+    assert all(c.serialized is None for c in calls if c.hook == "start")
 
 
 # -- hook arguments, every combination of handler and run kind -----------------------------
 
 
-@pytest.mark.parametrize("handler_cls", [Recorder, AsyncRecorder], ids=["sync-h", "async-h"])
-def test_hooks_in_a_sync_run(handler_cls: Any) -> None:
-    handler = handler_cls()
-    assert _sync_seq().invoke(1, {**CONFIG, "callbacks": [handler]}) == 4
-    _check_calls(handler.calls)
+def test_hooks_in_a_sync_run(any_recorder: Recorder) -> None:
+    assert _sync_seq().invoke(1, {**CONFIG, "callbacks": [any_recorder]}) == 4
+    _check_calls(any_recorder.calls)
 
 
-@pytest.mark.parametrize("handler_cls", [Recorder, AsyncRecorder], ids=["sync-h", "async-h"])
 @pytest.mark.parametrize("make", [_sync_seq, _async_seq], ids=["sync-step", "async-step"])
-async def test_hooks_in_an_async_run(handler_cls: Any, make: Any) -> None:
-    handler = handler_cls()
-    assert await make().ainvoke(1, {**CONFIG, "callbacks": [handler]}) == 4
-    _check_calls(handler.calls)
+async def test_hooks_in_an_async_run(any_recorder: Recorder, make: Any) -> None:
+    assert await make().ainvoke(1, {**CONFIG, "callbacks": [any_recorder]}) == 4
+    _check_calls(any_recorder.calls)
 
 
 async def test_sync_and_async_handlers_see_the_same_order() -> None:
@@ -167,40 +79,41 @@ async def test_sync_and_async_handlers_see_the_same_order() -> None:
     assert len(sync_h.calls) == 7
 
 
-def test_on_chain_error_receives_the_exception() -> None:
+def test_on_chain_error_receives_the_exception(recorder: Recorder) -> None:
     error = ValueError("bad")
 
     def fail(x: int) -> int:
         raise error
 
-    handler = Recorder()
+    handler = recorder
     seq = RunnableLambda(lambda x: x, name="ok") | RunnableLambda(fail)
     with pytest.raises(ValueError) as info:
         seq.invoke(1, {"callbacks": [handler], "tags": ["foo", "bar"]})
 
     assert info.value is error
-    assert handler.kinds() == ["start", "start", "end", "start", "error", "error"]
+    assert handler.hooks() == ["start", "start", "end", "start", "error", "error"]
     fail_error, root_error = handler.calls[4], handler.calls[5]
-    root_id = handler.calls[0][4]
-    assert fail_error[1] is error and root_error[1] is error
-    assert fail_error[3] == root_id and fail_error[4] == ["seq:step:2", "foo", "bar"]
-    assert root_error[2] == root_id and root_error[3] is None
+    root_id = handler.calls[0].run_id
+    assert fail_error.error is error and root_error.error is error
+    assert fail_error.parent_run_id == root_id
+    assert fail_error.tags == ["seq:step:2", "foo", "bar"]
+    assert root_error.run_id == root_id and root_error.parent_run_id is None
 
 
-async def test_on_chain_error_receives_the_exception_async() -> None:
+async def test_on_chain_error_receives_the_exception_async(async_recorder: AsyncRecorder) -> None:
     error = ValueError("bad")
 
     async def fail(x: int) -> int:
         raise error
 
-    handler = AsyncRecorder()
+    handler = async_recorder
     with pytest.raises(ValueError) as info:
         await (RunnableLambda(lambda x: x) | RunnableLambda(fail)).ainvoke(
             1, {"callbacks": [handler]}
         )
     assert info.value is error
-    assert handler.kinds() == ["start", "start", "end", "start", "error", "error"]
-    assert handler.calls[-1][1] is error
+    assert handler.hooks() == ["start", "start", "end", "start", "error", "error"]
+    assert handler.calls[-1].error is error
 
 
 def test_handler_from_with_config_sees_only_its_step() -> None:
@@ -210,10 +123,10 @@ def test_handler_from_with_config_sees_only_its_step() -> None:
 
     assert seq.invoke(1, {"callbacks": [outer]}) == 2
 
-    assert [c[1] for c in inner.calls if c[0] == "start"] == ["step"]
-    assert [c[1] for c in outer.calls if c[0] == "start"] == ["RunnableSequence", "first", "step"]
+    assert inner.names() == ["step"]
+    assert outer.names() == ["RunnableSequence", "first", "step"]
     # the step is still a child of the sequence for the inner handler
-    assert inner.calls[0][5] == outer.calls[0][4]
+    assert inner.starts()[0].parent_run_id == outer.run_id("RunnableSequence")
 
 
 # -- the error policy: logged and skipped --------------------------------------------------
@@ -255,7 +168,7 @@ def _check_logged_and_continued(
     assert sum(m.startswith(f"Error in {name}.on_custom_event callback") for m in messages) == 1
     assert all("HandlerError" in m for m in messages)
     # the handler after the failing one still got everything
-    assert handler.kinds() == ["start", "start", "custom", "end", "start", "end", "end"]
+    assert handler.hooks() == ["start", "start", "custom", "end", "start", "end", "end"]
 
 
 @pytest.mark.parametrize("boom_cls", [Boom, AsyncBoom])
@@ -309,8 +222,8 @@ class RaisingAsyncBoom(AsyncBoom):
 
 def _check_propagated(after: Any) -> None:
     # The event was dispatched inside "add": the step and the sequence failed with it.
-    assert after.kinds() == ["start", "start", "error", "error"]
-    assert all(isinstance(c[1], HandlerError) for c in after.calls[2:])
+    assert after.hooks() == ["start", "start", "error", "error"]
+    assert all(isinstance(c.error, HandlerError) for c in after.calls[2:])
 
 
 @pytest.mark.parametrize("boom_cls", [RaisingBoom, RaisingAsyncBoom])
@@ -365,17 +278,17 @@ def test_ignore_flags_sync() -> None:
     no_custom, no_chain, inline = IgnoresCustom(), IgnoresChain(), Inline()
     _sync_seq().invoke(1, {"callbacks": [no_custom, no_chain, inline]})
 
-    assert no_custom.kinds() == ["start", "start", "end", "start", "end", "end"]
-    assert no_chain.kinds() == ["custom"]
-    assert inline.kinds() == ["start", "start", "custom", "end", "start", "end", "end"]
+    assert no_custom.hooks() == ["start", "start", "end", "start", "end", "end"]
+    assert no_chain.hooks() == ["custom"]
+    assert inline.hooks() == ["start", "start", "custom", "end", "start", "end", "end"]
 
 
 async def test_ignore_flags_async() -> None:
     no_custom, no_chain = IgnoresCustom(), AsyncIgnoresChain()
     await _async_seq().ainvoke(1, {"callbacks": [no_custom, no_chain]})
 
-    assert no_custom.kinds() == ["start", "start", "end", "start", "end", "end"]
-    assert no_chain.kinds() == ["custom"]
+    assert no_custom.hooks() == ["start", "start", "end", "start", "end", "end"]
+    assert no_chain.hooks() == ["custom"]
 
 
 async def test_ignore_chain_still_lets_astream_events_see_everything() -> None:
@@ -385,7 +298,7 @@ async def test_ignore_chain_still_lets_astream_events_see_everything() -> None:
         async for e in _async_seq().astream_events(1, {"callbacks": [handler]}, version="v2")
     ]
     assert events.count("on_chain_start") == 3
-    assert handler.kinds() == ["custom"]
+    assert handler.hooks() == ["custom"]
 
 
 def test_default_handler_hooks_do_nothing() -> None:

@@ -13,7 +13,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from test_reliability_support import AsyncRecorder, Recorder, Traced, traced
+from _support import AsyncRecorder, Recorder, Traced
 
 from otel_runnables import (
     RunnableLambda,
@@ -21,8 +21,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-
-__all__ = ["traced"]
 
 K = 25
 
@@ -91,7 +89,7 @@ async def test_threads_and_tasks_mixed(traced: Traced) -> None:
     assert results[0] == {"a": "sync0", "b": "async0", "c": "syncsync0"}
     runs_with_events = roots * 2 * 4  # 4 event-dispatching steps per root
     for name, handler in (("sync handler", sync_h), ("async handler", async_h)):
-        pairs = [(run_id, data) for run_id, _, data in handler.calls.custom()]
+        pairs = [(c.run_id, c.data) for c in handler.custom_events()]
         assert len(pairs) == runs_with_events * K, f"{name}: {len(pairs)} events"
         _assert_ordered(name, _by_run(pairs), runs_with_events)
     _assert_ordered(
@@ -115,7 +113,7 @@ async def test_thread_pool_batch_with_async_handler(traced: Traced) -> None:
     assert out == [f"syncsync{i}" for i in inputs]
     runs = len(inputs) * 2
     for name, handler in (("sync handler", sync_h), ("async handler", async_h)):
-        pairs = [(run_id, data) for run_id, _, data in handler.calls.custom()]
+        pairs = [(c.run_id, c.data) for c in handler.custom_events()]
         _assert_ordered(name, _by_run(pairs), runs)
     _assert_ordered("span events", _span_events(traced), runs)
     traced.assert_all_ended()
@@ -133,7 +131,7 @@ async def test_batch_inside_async_step(traced: Traced) -> None:
     chain = RunnableLambda(fan_out, name="fan_out")
     results = await asyncio.gather(*(chain.ainvoke(i, {"callbacks": [async_h]}) for i in range(4)))
     assert results[1] == ["sync1", "sync2", "sync3"]
-    pairs = [(run_id, data) for run_id, _, data in async_h.calls.custom()]
+    pairs = [(c.run_id, c.data) for c in async_h.custom_events()]
     _assert_ordered("async handler", _by_run(pairs), 12)
     _assert_ordered("span events", _span_events(traced), 12)
     traced.assert_all_ended()

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 import pytest
-from test_reliability_support import AsyncRecorder, Recorder, Traced, traced
+from _support import AsyncRecorder, Recorder, Traced
 
 from otel_runnables import (
     AsyncCallbackHandler,
@@ -19,8 +19,6 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-
-__all__ = ["traced"]
 
 
 class Boom(Exception):
@@ -94,7 +92,7 @@ def _check_other_sinks(traced: Traced, recorders: list[Any], n_events: int, n_ru
     span_events = [e.name for s in traced.spans() for e in s.events]
     assert len(span_events) == n_events, span_events
     for rec in recorders:
-        hooks = rec.calls.hooks()
+        hooks = rec.hooks()
         assert hooks.count("start") == n_runs and hooks.count("end") == n_runs, hooks
         assert hooks.count("custom") == n_events, hooks
 
@@ -163,7 +161,7 @@ async def test_raising_handler_during_failing_run(
     with pytest.raises(ValueError, match="step failed"):
         sync_chain.invoke(1, {"callbacks": [raiser(), rec]})
     traced.assert_all_ended()
-    assert rec.calls.hooks().count("error") == 4
+    assert rec.hooks().count("error") == 4
     _check_logged(
         caplog, raiser, {"on_chain_start", "on_chain_end", "on_custom_event", "on_chain_error"}
     )

@@ -14,16 +14,12 @@ import math
 from typing import Any
 
 import pytest
+from _support import Recorder, Traced
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_reliability_support import Recorder
 
 from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables._attributes import TRUNCATION_MARKER, value_length_limit
-from otel_runnables.tracing import use_tracer_provider
 
 SCALARS = (str, bool, int, float)
 
@@ -116,21 +112,6 @@ def _check_attributes(spans: list[Any], limit: int) -> None:
                         assert len(text) <= limit, (key, len(text))
 
 
-class _Provider:
-    def __init__(self) -> None:
-        self.provider = TracerProvider()
-        self.exporter = InMemorySpanExporter()
-        self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-
-    def __enter__(self) -> _Provider:
-        use_tracer_provider(self.provider)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        use_tracer_provider(None)
-        self.provider.shutdown()
-
-
 def _run_with(value: Any, records: list[logging.LogRecord]) -> None:
     recorder = Recorder()
 
@@ -139,15 +120,16 @@ def _run_with(value: Any, records: list[logging.LogRecord]) -> None:
         dispatch_custom_event("wrapped", {"v": x, 7: x})
         return x
 
-    with _Provider() as p:
+    with Traced() as traced:  # not the fixture: one per hypothesis example
         result = RunnableLambda(step, name="step").invoke(value, {"callbacks": [recorder]})
-        spans = p.exporter.get_finished_spans()
+        spans = traced.spans()
+        traced.assert_all_ended()
     assert result is value
-    (start_in,) = [x for hook, _, x in recorder.calls.items if hook == "start"]
-    (end_out,) = [x for hook, _, x in recorder.calls.items if hook == "end"]
+    (start_in,) = [c.inputs for c in recorder.starts()]
+    (end_out,) = [c.outputs for c in recorder.ends()]
     assert start_in is value and end_out is value
-    customs = recorder.calls.custom()
-    assert customs[0][2] is value and customs[1][2]["v"] is value
+    customs = recorder.custom_events()
+    assert customs[0].data is value and customs[1].data["v"] is value
     assert len(spans) == 1 and len(spans[0].events) == 2
     _check_attributes(list(spans), value_length_limit())
     noisy = [r.getMessage() for r in records if r.name.startswith("opentelemetry")]
@@ -163,6 +145,7 @@ class _ListHandler(logging.Handler):
         self.records.append(record)
 
 
+@pytest.mark.slow  # 50 generated examples, some with 40 000-character strings: up to seconds
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=values)
 def test_any_shape_of_data_completes_with_valid_attributes(value: Any) -> None:
@@ -218,7 +201,7 @@ async def test_named_bad_values(value: Any, caplog: pytest.LogCaptureFixture) ->
     assert custom["data"] is value
 
 
-def test_long_values_truncated_with_marker(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_values_truncated_with_marker(monkeypatch: pytest.MonkeyPatch, traced: Traced) -> None:
     monkeypatch.setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100")
     big = "s" * 1000
 
@@ -227,9 +210,8 @@ def test_long_values_truncated_with_marker(monkeypatch: pytest.MonkeyPatch) -> N
         dispatch_custom_event("bare", big)
         return x + "!"
 
-    with _Provider() as p:
-        RunnableLambda(step, name="step").invoke(big)
-        (span,) = p.exporter.get_finished_spans()
+    RunnableLambda(step, name="step").invoke(big)
+    (span,) = traced.spans()
     values = [
         span.attributes["input.value"],
         span.attributes["output.value"],

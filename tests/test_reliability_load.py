@@ -1,7 +1,7 @@
 """Load (bounded): thousands of concurrent runs lose, duplicate and retain nothing.
 
 The figures (runs, events, lost) are printed and repeated in the assertion messages so they can
-be quoted without ``-s``.
+be quoted without ``-s``. The whole module is marked ``slow`` (``-m "not slow"`` skips it).
 """
 
 from __future__ import annotations
@@ -12,28 +12,24 @@ import logging
 import threading
 import tracemalloc
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from _support import AsyncRecorder, Recorder, Traced, using_provider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SpanExporter,
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_reliability_support import CountingProcessor
 
-from otel_runnables import (
-    AsyncCallbackHandler,
-    BaseCallbackHandler,
-    RunnableLambda,
-    adispatch_custom_event,
-    dispatch_custom_event,
-)
-from otel_runnables.tracing import use_tracer_provider
+from otel_runnables import RunnableLambda, adispatch_custom_event, dispatch_custom_event
+
+pytestmark = pytest.mark.slow
 
 RUNS = 2000
 EVENTS = 20
@@ -43,7 +39,7 @@ MEMORY_RUNS = 500
 
 
 class OrderChecker:
-    """Counts events per run and checks order on the fly (keeps one int per open run)."""
+    """Counts events per run and checks their order (keeps one int per run)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -62,31 +58,24 @@ class OrderChecker:
         return sum(1 for v in self.next.values() if v == EVENTS)
 
 
-class SyncSink(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.check = OrderChecker()
-
-    def on_custom_event(self, name: str, data: Any, *, run_id: Any, **kw: Any) -> None:
-        self.check.see(run_id, data)
-
-
-class AsyncSink(AsyncCallbackHandler):
-    def __init__(self) -> None:
-        self.check = OrderChecker()
-
-    async def on_custom_event(self, name: str, data: Any, *, run_id: Any, **kw: Any) -> None:
-        self.check.see(run_id, data)
+def _checked(pairs: Iterable[tuple[Any, Any]]) -> OrderChecker:
+    """An order check of ``(run, sequence number)`` pairs, in arrival order."""
+    check = OrderChecker()
+    for run, seq in pairs:
+        check.see(run, seq)
+    return check
 
 
-class SpanEventCounter(CountingProcessor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.check = OrderChecker()
+def _handler_check(handler: Recorder) -> OrderChecker:
+    return _checked((c.run_id, c.data) for c in handler.custom_events())
 
-    def on_end(self, span: ReadableSpan) -> None:
-        super().on_end(span)
-        for event in span.events:
-            self.check.see(span.context.span_id, event.attributes["data"])  # type: ignore[index,union-attr]
+
+def _span_check(traced: Traced) -> OrderChecker:
+    return _checked(
+        (span.context.span_id, event.attributes["data"])  # type: ignore[index,union-attr]
+        for span in traced.spans()
+        for event in span.events
+    )
 
 
 async def _astep(x: int) -> int:
@@ -110,49 +99,51 @@ def _figures(name: str, dispatched: int, check: OrderChecker) -> str:
     )
 
 
-async def test_load_no_loss_no_dup_order_and_memory() -> None:
-    provider = TracerProvider()
-    spans = SpanEventCounter()
-    provider.add_span_processor(spans)
-    use_tracer_provider(provider)
-    sync_h, async_h = SyncSink(), AsyncSink()
+async def test_load_no_loss_no_dup_order_and_memory(traced: Traced) -> None:
+    sync_h, async_h = Recorder(), AsyncRecorder()
     config: Any = {"callbacks": [sync_h, async_h]}
     arunnable = RunnableLambda(_astep, name="astep")
     runnable = RunnableLambda(_step, name="step")
+    await arunnable.ainvoke(0, config)  # warm-up: lazily created objects exist before
+    await asyncio.to_thread(runnable.batch, [0, 1], config)
+    for recorded in (sync_h, async_h, traced):
+        recorded.clear()
+    started0 = traced.counter.started
+
+    results = await asyncio.gather(*(arunnable.ainvoke(i, config) for i in range(RUNS)))
+    batch_results = await asyncio.to_thread(runnable.batch, list(range(BATCH)), config)
+    assert list(results) == [i + 1 for i in range(RUNS)]
+    assert batch_results == [i + 1 for i in range(BATCH)]
+    del results, batch_results
+
+    dispatched = (RUNS + BATCH) * EVENTS
+    checks = {
+        "sync handler": _handler_check(sync_h),
+        "async handler": _handler_check(async_h),
+        "span events": _span_check(traced),
+    }
+    figures = [_figures(name, dispatched, check) for name, check in checks.items()]
+    print("\nLOAD FIGURES:\n  " + "\n  ".join(figures))
+    for check in checks.values():
+        assert check.count == dispatched and not check.bad, figures
+        assert check.complete_runs() == RUNS + BATCH, figures
+    started = traced.counter.started - started0
+    assert started == RUNS + BATCH and traced.counter.open == [], figures
+    del checks
+
+    # Memory: a further round of MEMORY_RUNS runs under tracemalloc returns to its baseline
+    # once the test's own records (handler calls, finished spans) are dropped.
+    for recorded in (sync_h, async_h, traced):
+        recorded.clear()
+    gc.collect()
+    tracemalloc.start()
     try:
-        await arunnable.ainvoke(0, config)  # warm-up: lazily created objects exist before
-        await asyncio.to_thread(runnable.batch, [0, 1], config)
-        for h in (sync_h, async_h, spans):
-            h.check = OrderChecker()
-        started0 = spans.started
-
-        results = await asyncio.gather(*(arunnable.ainvoke(i, config) for i in range(RUNS)))
-        batch_results = await asyncio.to_thread(runnable.batch, list(range(BATCH)), config)
-        assert list(results) == [i + 1 for i in range(RUNS)]
-        assert batch_results == [i + 1 for i in range(BATCH)]
-        del results, batch_results
-
-        dispatched = (RUNS + BATCH) * EVENTS
-        figures = [
-            _figures("sync handler", dispatched, sync_h.check),
-            _figures("async handler", dispatched, async_h.check),
-            _figures("span events", dispatched, spans.check),
-        ]
-        print("\nLOAD FIGURES:\n  " + "\n  ".join(figures))
-        for h in (sync_h, async_h, spans):
-            assert h.check.count == dispatched and not h.check.bad, figures
-            assert h.check.complete_runs() == RUNS + BATCH, figures
-        assert spans.started - started0 == RUNS + BATCH and spans.open == [], figures
-
-        # Memory: a further round of MEMORY_RUNS runs under tracemalloc returns to its baseline.
-        gc.collect()
-        tracemalloc.start()
         baseline = tracemalloc.get_traced_memory()[0]
         await asyncio.gather(*(arunnable.ainvoke(i, config) for i in range(MEMORY_RUNS)))
         await asyncio.to_thread(runnable.batch, list(range(BATCH // 4)), config)
-
-        for h in (sync_h, async_h, spans):
-            h.check = OrderChecker()  # drop the test's own bookkeeping
+        assert len(async_h.custom_events()) == (MEMORY_RUNS + BATCH // 4) * EVENTS
+        for recorded in (sync_h, async_h, traced):
+            recorded.clear()
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
         grown = after - baseline
@@ -163,8 +154,6 @@ async def test_load_no_loss_no_dup_order_and_memory() -> None:
         print(f"  memory: baseline={baseline} after={after} grown={grown} bytes")
     finally:
         tracemalloc.stop()
-        use_tracer_provider(None)
-        provider.shutdown()
 
 
 async def test_load_astream_events_no_loss() -> None:
@@ -190,8 +179,7 @@ async def test_batch_processor_exports_every_span() -> None:
     provider.add_span_processor(
         BatchSpanProcessor(exporter, max_queue_size=RUNS * 4, schedule_delay_millis=50)
     )
-    use_tracer_provider(provider)
-    try:
+    with using_provider(provider):
         arunnable = RunnableLambda(_astep, name="astep")
         await asyncio.gather(*(arunnable.ainvoke(i) for i in range(RUNS)))
         assert provider.force_flush(10_000)
@@ -201,9 +189,6 @@ async def test_batch_processor_exports_every_span() -> None:
         assert exported == RUNS, msg
         events = sum(len(s.events) for s in exporter.get_finished_spans())
         assert events == RUNS * EVENTS, f"{msg} span events={events}"
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
 
 
 class BlockedExporter(SpanExporter):
@@ -249,9 +234,8 @@ async def test_batch_processor_queue_overflow_is_surfaced(
             meter_provider=meters,
         )
     )
-    use_tracer_provider(provider)
     runs = 300
-    try:
+    with using_provider(provider):
         arunnable = RunnableLambda(_astep, name="astep")
         await arunnable.ainvoke(-1)
         assert await asyncio.to_thread(exporter.entered.wait, 10)
@@ -259,9 +243,6 @@ async def test_batch_processor_queue_overflow_is_surfaced(
         assert list(results) == [i + 1 for i in range(runs)]  # the run never notices
         exporter.release.set()
         provider.force_flush(10_000)
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     dropped = 0
     data = reader.get_metrics_data()
     for rm in data.resource_metrics if data else ():

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _support import Recorder, using_provider
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
 )
@@ -22,14 +23,9 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from test_reliability_support import Recorder
 
 from otel_runnables import RunnableLambda, dispatch_custom_event
-from otel_runnables.tracing import (
-    reset_tracing_options,
-    set_tracing_options,
-    use_tracer_provider,
-)
+from otel_runnables.tracing import reset_tracing_options, set_tracing_options
 
 CANARY = "canary-7f3a9c1e-secret"
 
@@ -71,11 +67,9 @@ def _export_to(receiver: Any) -> TracerProvider:
 
 
 async def test_redacted_canary_in_no_exported_byte(receiver: Any, redaction: None) -> None:
-    provider = _export_to(receiver)
-    use_tracer_provider(provider)
     recorder = Recorder()
     question = {"question": CANARY}
-    try:
+    with using_provider(_export_to(receiver)):
         out = _pipeline().invoke(question, {"callbacks": [recorder]})
         events = [
             e
@@ -84,9 +78,6 @@ async def test_redacted_canary_in_no_exported_byte(receiver: Any, redaction: Non
             )
         ]
         chunks = [c async for c in _pipeline().astream(question)]
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     spans = receiver.wait_for_spans(6)
     assert {s.name for s in spans} >= {"step", "echo", "RunnableSequence"}
     assert sum(len(s.events) for s in spans) >= 4, "event names are still exported"
@@ -98,19 +89,14 @@ async def test_redacted_canary_in_no_exported_byte(receiver: Any, redaction: Non
     custom = [e for e in events if e["event"] == "on_custom_event"]
     assert custom[0]["data"]["secret"] == CANARY and custom[1]["data"] == CANARY
     assert any(CANARY in str(e["data"]) for e in events if e["event"] == "on_chain_end")
-    seen = recorder.calls.custom()
-    assert len(seen) == 4 and seen[0][2]["secret"] == CANARY
+    seen = recorder.custom_events()
+    assert len(seen) == 4 and seen[0].data["secret"] == CANARY
 
 
 async def test_without_redaction_the_canary_is_exported(otlp_http_receiver: Any) -> None:
     """Control: the scan above would find the canary if redaction were off."""
-    provider = _export_to(otlp_http_receiver)
-    use_tracer_provider(provider)
-    try:
+    with using_provider(_export_to(otlp_http_receiver)):
         _pipeline().invoke({"question": CANARY})
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     otlp_http_receiver.wait_for_spans(3)
     assert CANARY.encode() in otlp_http_receiver.raw_bytes()
 
@@ -152,13 +138,8 @@ def test_redaction_env_vars_set_at_run_time(
     time'; set after import, they must still redact."""
     monkeypatch.setenv("OTEL_RUNNABLES_HIDE_IO", "true")
     monkeypatch.setenv("OTEL_RUNNABLES_HIDE_EVENT_DATA", "true")
-    provider = _export_to(otlp_http_receiver)
-    use_tracer_provider(provider)
-    try:
+    with using_provider(_export_to(otlp_http_receiver)):
         _pipeline().invoke({"question": CANARY})
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     otlp_http_receiver.wait_for_spans(3)
     assert CANARY.encode() not in otlp_http_receiver.raw_bytes(), (
         "OTEL_RUNNABLES_HIDE_IO/HIDE_EVENT_DATA set after import are ignored"

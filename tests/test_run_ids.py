@@ -11,26 +11,17 @@ import uuid
 from typing import Any
 
 import pytest
+from _support import Recorder
 
-from otel_runnables import BaseCallbackHandler, RunnableLambda
-
-
-class Ids(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.ids: list[uuid.UUID] = []
-
-    def on_chain_start(
-        self, serialized: object, inputs: object, *, run_id: uuid.UUID, **kw: object
-    ) -> None:
-        self.ids.append(run_id)
+from otel_runnables import RunnableLambda
 
 
 def _run_ids(n: int) -> list[uuid.UUID]:
-    handler = Ids()
+    handler = Recorder()
     step = RunnableLambda(lambda x: x)
     for _ in range(n):
         step.invoke(1, {"callbacks": [handler]})
-    return handler.ids
+    return [c.run_id for c in handler.starts()]
 
 
 def test_run_ids_are_unique_version_4_uuids() -> None:
@@ -80,10 +71,10 @@ def test_forked_children_draw_different_run_ids() -> None:
 
 
 def test_explicit_run_id_is_kept() -> None:
-    handler = Ids()
+    handler = Recorder()
     given = uuid.uuid4()
     RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
-    assert handler.ids == [given]
+    assert [c.run_id for c in handler.starts()] == [given]
     ids = sys.modules["otel_runnables._ids"]
     assert ids.uuid_from_bits(ids.new_id_bits()).version == 4
 
@@ -100,13 +91,14 @@ def test_id_text_and_uuid_agree_with_the_uuid_module() -> None:
 def test_span_handler_and_event_stream_carry_the_same_run_id(otel_spans: Any) -> None:
     from otel_runnables import _attributes as attrs
 
-    handler = Ids()
+    handler = Recorder()
     given = uuid.uuid4()
     RunnableLambda(lambda x: x).invoke(1, {"callbacks": [handler], "run_id": given})
     RunnableLambda(lambda x: x).invoke(2, {"callbacks": [handler]})
     spans = otel_spans.spans()
-    assert [s.attributes[attrs.RUN_ID] for s in spans] == [str(i) for i in handler.ids]
-    assert handler.ids[0] == given
+    ids = [c.run_id for c in handler.starts()]
+    assert [s.attributes[attrs.RUN_ID] for s in spans] == [str(i) for i in ids]
+    assert ids[0] == given
 
     async def stream() -> list[str]:
         step = RunnableLambda(lambda x: x)

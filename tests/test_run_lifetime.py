@@ -14,23 +14,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from _support import Recorder
 
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableLambda,
     RunnableParallel,
     adispatch_custom_event,
     dispatch_custom_event,
 )
 from otel_runnables._run import Run
-
-
-class Recorder(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.events = 0
-
-    def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
-        self.events += 1
 
 
 def _runs_alive() -> int:
@@ -63,8 +55,20 @@ def _invoke_failing() -> None:
         dispatch_custom_event("before-failure", {})
         raise ValueError("boom")
 
+    recorder = Recorder()
     with pytest.raises(ValueError):
-        RunnableLambda(fail).invoke(1, {"callbacks": [Recorder()]})
+        RunnableLambda(fail).invoke(1, {"callbacks": [recorder]})
+    assert recorder.hooks() == ["start", "custom", "error"]
+    # The recorded exception's traceback leads back to the recorder: a cycle of the test's
+    # own making, which it breaks.
+    recorder.clear()
+
+
+def _fallbacks() -> Any:
+    def primary(x: int) -> int:
+        raise ValueError("primary down")
+
+    return RunnableLambda(primary).with_fallbacks([RunnableLambda(_sync_step)])
 
 
 SCENARIOS: dict[str, Callable[[], Any]] = {
@@ -83,10 +87,25 @@ SCENARIOS: dict[str, Callable[[], Any]] = {
     ),
     "astream_events": lambda: asyncio.run(_stream_events()),
     "failing run": _invoke_failing,
+    "fallbacks after a failing primary": lambda: _fallbacks().invoke(1),
+}
+
+KNOWN_CYCLES = {
+    "fallbacks after a failing primary": "the fallbacks call keeps the primary's exception in "
+    "a local of the frame that the exception's traceback holds (a cycle): two runs per call "
+    "wait for the garbage collector",
 }
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CYCLES[s]))
+        if s in KNOWN_CYCLES
+        else s
+        for s in SCENARIOS
+    ],
+)
 def test_runs_are_freed_without_the_garbage_collector(scenario: str) -> None:
     call = SCENARIOS[scenario]
     call()  # first use: caches, thread pools, imports

@@ -6,25 +6,18 @@ import json
 from typing import Any
 
 import pytest
+from _support import Recorder, using_provider
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_runnables import (
-    BaseCallbackHandler,
-    RunnableLambda,
-    dispatch_custom_event,
-)
+from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables import _attributes as attrs
 from otel_runnables._otel import SPAN_SINK
 from otel_runnables.testing import SpanRecorder
-from otel_runnables.tracing import (
-    reset_tracing_options,
-    set_tracing_options,
-    use_tracer_provider,
-)
+from otel_runnables.tracing import reset_tracing_options, set_tracing_options
 
 
 @pytest.fixture(autouse=True)
@@ -113,13 +106,8 @@ def test_inject_in_step_extract_elsewhere_gives_child(otel_spans: SpanRecorder) 
 
 def test_without_sdk_runs_work_and_record_nothing() -> None:
     # The API's no-op provider: what a user without an SDK gets.
-    use_tracer_provider(trace.NoOpTracerProvider())
-    try:
-        events: list[Any] = []
-
-        class H(BaseCallbackHandler):
-            def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
-                events.append((name, data))
+    with using_provider(trace.NoOpTracerProvider()):
+        handler = Recorder()
 
         def step(x: int) -> int:
             dispatch_custom_event("ev", {"x": x})
@@ -127,12 +115,10 @@ def test_without_sdk_runs_work_and_record_nothing() -> None:
             return x + 1
 
         chain = RunnableLambda(step) | RunnableLambda(lambda x: x * 2)
-        assert chain.invoke(1, {"callbacks": [H()]}) == 4
+        assert chain.invoke(1, {"callbacks": [handler]}) == 4
         assert list(chain.stream(1)) == [4]
         assert chain.batch([1, 2]) == [4, 6]
-        assert events == [("ev", {"x": 1})]
-    finally:
-        use_tracer_provider(None)
+        assert [(c.name, c.data) for c in handler.custom_events()] == [("ev", {"x": 1})]
 
 
 def test_default_global_provider_is_the_api_no_op() -> None:
@@ -142,28 +128,17 @@ def test_default_global_provider_is_the_api_no_op() -> None:
     assert RunnableLambda(lambda x: x + 1).invoke(1) == 2
 
 
-class Seen(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.inputs: list[Any] = []
-        self.outputs: list[Any] = []
-
-    def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
-        self.inputs.append(inputs)
-
-    def on_chain_end(self, outputs: Any, **kwargs: Any) -> None:
-        self.outputs.append(outputs)
-
-
 @pytest.mark.parametrize("how", ["option", "env"])
 async def test_hide_io(otel_spans: SpanRecorder, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     if how == "option":
         set_tracing_options(hide_io=True)
     else:
         monkeypatch.setenv("OTEL_RUNNABLES_HIDE_IO", "true")
-    handler = Seen()
+    handler = Recorder()
     chain = RunnableLambda(lambda x: "secret-out") | RunnableLambda(lambda x: x)
     assert chain.invoke("secret-in", {"callbacks": [handler]}) == "secret-out"
-    assert "secret-in" in handler.inputs and "secret-out" in handler.outputs
+    assert "secret-in" in [c.inputs for c in handler.starts()]
+    assert "secret-out" in [c.outputs for c in handler.ends()]
     seen = []
     async for event in chain.astream_events("secret-in", version="v2"):
         seen.append(json.dumps(event["data"], default=str))
@@ -247,8 +222,7 @@ def test_sdk_span_limits_are_honoured() -> None:
     )
     provider = TracerProvider(span_limits=limits)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    try:
+    with using_provider(provider):
 
         def step(x: int) -> int:
             for i in range(5):
@@ -257,9 +231,6 @@ def test_sdk_span_limits_are_honoured() -> None:
 
         chain = RunnableLambda(step).with_config(metadata={"k1": 1, "k2": 2, "k3": 3})
         assert chain.invoke(1) == 1
-    finally:
-        use_tracer_provider(None)
-        provider.shutdown()
     (span,) = exporter.get_finished_spans()
     assert len(span.attributes) == 4
     assert span.dropped_attributes > 0
@@ -285,9 +256,7 @@ def test_not_recording_spans_cost_no_conversion(
         monkeypatch.setattr(attrs, name, spy)
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-    provider = TracerProvider(sampler=ALWAYS_OFF)
-    use_tracer_provider(provider)
-    try:
+    with using_provider(TracerProvider(sampler=ALWAYS_OFF), restore=otel_spans.provider):
 
         def step(x: int) -> int:
             dispatch_custom_event("ev", {"x": x})
@@ -295,9 +264,6 @@ def test_not_recording_spans_cost_no_conversion(
 
         RunnableLambda(step).with_config(metadata={"m": 1}).invoke(1)
         list(RunnableLambda(step).stream(1))
-    finally:
-        use_tracer_provider(otel_spans.provider)
-        provider.shutdown()
     assert calls == []
     RunnableLambda(step).with_config(metadata={"m": 1}).invoke(1)
     assert set(calls) == {"value_and_mime", "event_attributes", "metadata_attributes"}

@@ -7,9 +7,9 @@ import math
 from typing import Any
 
 import pytest
+from _support import Recorder
 
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableGenerator,
     RunnableLambda,
     adispatch_custom_event,
@@ -147,14 +147,6 @@ def test_very_large_values_are_truncated_with_marker(otel_spans: SpanRecorder) -
         assert value.endswith(attrs.TRUNCATION_MARKER)
 
 
-class Collect(BaseCallbackHandler):
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-
-    def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
-        self.events.append((name, data))
-
-
 @pytest.mark.parametrize("how", ["sync", "async"])
 async def test_event_lands_on_dispatching_span_at_dispatch_time(
     otel_spans: SpanRecorder, how: str
@@ -179,7 +171,7 @@ async def test_event_lands_on_dispatching_span_at_dispatch_time(
         await adispatch_custom_event("after", {"i": 2})
         return x
 
-    handler = Collect()
+    handler = Recorder()
     data = {"same": "object"}
     if how == "sync":
         RunnableLambda(outer).invoke(3, {"callbacks": [handler]})
@@ -194,7 +186,7 @@ async def test_event_lands_on_dispatching_span_at_dispatch_time(
     assert outer_span.start_time <= before.timestamp <= inner_span.start_time
     assert inner_span.start_time <= middle.timestamp <= inner_span.end_time
     assert inner_span.end_time <= after.timestamp <= outer_span.end_time
-    assert [n for n, _ in handler.events] == ["before", "inner-event", "after"]
+    assert [c.name for c in handler.custom_events()] == ["before", "inner-event", "after"]
     assert data == {"same": "object"}
 
 
@@ -211,15 +203,15 @@ def test_event_from_generator_step(otel_spans: SpanRecorder) -> None:
 
 def test_handlers_get_the_very_object_spans_get_attributes(otel_spans: SpanRecorder) -> None:
     payload = {"o": Unserialisable(), "nested": {"k": [1, "x"]}}
-    handler = Collect()
+    handler = Recorder()
 
     def step(x: int) -> int:
         dispatch_custom_event("ev", payload)
         return x
 
     RunnableLambda(step).invoke(1, {"callbacks": [handler]})
-    assert handler.events == [("ev", payload)]
-    assert handler.events[0][1] is payload
+    assert [(c.name, c.data) for c in handler.custom_events()] == [("ev", payload)]
+    assert handler.custom_events()[0].data is payload
 
 
 async def test_hide_event_data_keeps_names_only_in_spans(otel_spans: SpanRecorder) -> None:
@@ -244,14 +236,16 @@ def test_hide_event_data_from_env(
     otel_spans: SpanRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_RUNNABLES_HIDE_EVENT_DATA", "true")
-    handler = Collect()
+    handler = Recorder()
 
     def step(x: int) -> int:
         dispatch_custom_event("secret", {"password": "hunter2"})
         return x
 
     RunnableLambda(step).invoke(1, {"callbacks": [handler]})
-    assert handler.events == [("secret", {"password": "hunter2"})]
+    assert [(c.name, c.data) for c in handler.custom_events()] == [
+        ("secret", {"password": "hunter2"})
+    ]
     (span,) = otel_spans.spans()
     assert [(e.name, dict(e.attributes or {})) for e in span.events] == [("secret", {})]
 

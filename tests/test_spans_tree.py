@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from _support import Recorder
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableGenerator,
     RunnableLambda,
     RunnableParallel,
@@ -17,19 +17,6 @@ from otel_runnables import (
 )
 from otel_runnables import _attributes as attrs
 from otel_runnables.testing import SpanRecorder
-
-
-class RunTree(BaseCallbackHandler):
-    """Records the run tree as the callback handlers see it."""
-
-    def __init__(self) -> None:
-        self.runs: dict[str, tuple[str | None, str]] = {}
-
-    def on_chain_start(
-        self, serialized: Any, inputs: Any, *, run_id: Any, parent_run_id: Any = None, **kw: Any
-    ) -> None:
-        parent = None if parent_run_id is None else str(parent_run_id)
-        self.runs[str(run_id)] = (parent, kw["name"])
 
 
 def span_runs(recorder: SpanRecorder) -> dict[str, tuple[str | None, str]]:
@@ -104,10 +91,10 @@ async def run(how: str, runnable: Any, value: Any, config: dict[str, Any]) -> An
 
 @pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream"])
 async def test_span_tree_equals_run_tree(otel_spans: SpanRecorder, how: str) -> None:
-    handler = RunTree()
+    handler = Recorder()
     await run(how, pipeline(), 1, {"callbacks": [handler]})
     assert otel_spans.tree() == SEQUENCE_TREE
-    assert span_runs(otel_spans) == handler.runs
+    assert span_runs(otel_spans) == handler.runs()
     assert len({s.context.trace_id for s in otel_spans.spans()}) == 1
 
 
@@ -117,18 +104,18 @@ async def test_span_tree_equals_run_tree(otel_spans: SpanRecorder, how: str) -> 
 async def test_nested_invoke_inside_async_step(
     otel_spans: SpanRecorder, step: Any, inner: str
 ) -> None:
-    handler = RunTree()
+    handler = Recorder()
     chain = RunnableLambda(step) | RunnablePassthrough()
     await chain.ainvoke(1, {"callbacks": [handler]})
     assert otel_spans.tree() == [
         ("RunnableSequence", [(step.__name__, [(inner, [])]), ("RunnablePassthrough", [])])
     ]
-    assert span_runs(otel_spans) == handler.runs
+    assert span_runs(otel_spans) == handler.runs()
 
 
 @pytest.mark.parametrize("how", ["batch", "abatch"])
 async def test_batch_gives_one_trace_per_input(otel_spans: SpanRecorder, how: str) -> None:
-    handler = RunTree()
+    handler = Recorder()
     chain = RunnableLambda(double) | RunnableLambda(nested)
     inputs = [1, 2, 3]
     config = {"callbacks": [handler]}
@@ -138,7 +125,7 @@ async def test_batch_gives_one_trace_per_input(otel_spans: SpanRecorder, how: st
         assert await chain.abatch(inputs, config) == [5, 9, 13]
     one = ("RunnableSequence", [("double", []), ("nested", [("inner", [])])])
     assert otel_spans.tree() == [one, one, one]
-    assert span_runs(otel_spans) == handler.runs
+    assert span_runs(otel_spans) == handler.runs()
     roots = [s for s in otel_spans.spans() if attrs.PARENT_RUN_ID not in s.attributes]
     assert len({s.context.trace_id for s in roots}) == 3
     assert sorted(json.loads(s.attributes[attrs.INPUT_VALUE]) for s in roots) == inputs
@@ -159,13 +146,13 @@ async def awords(chunks: Any) -> Any:
 async def test_generators(otel_spans: SpanRecorder, how: str) -> None:
     gen = RunnableGenerator(words, awords, name="words")
     chain = RunnableLambda(str.lower) | gen | RunnableLambda(str.upper)
-    handler = RunTree()
+    handler = Recorder()
     result = await run(how, chain, "A B C", {"callbacks": [handler]})
     assert result in ("ABC", ["ABC"])  # a lambda adds its input chunks up
     assert otel_spans.tree() == [
         ("RunnableSequence", [("lower", []), ("words", []), ("upper", [])])
     ]
-    assert span_runs(otel_spans) == handler.runs
+    assert span_runs(otel_spans) == handler.runs()
     (span,) = otel_spans.by_name("words")
     assert span.attributes[attrs.INPUT_VALUE] == "a b c"
     assert span.attributes[attrs.INPUT_MIME_TYPE] == "text/plain"

@@ -1,50 +1,17 @@
 """Streaming: stream/astream chunks, end-to-end streaming through sequences, astream_events
-order and filters, and stopping early (no pending task, no leaked run or span, no warning)."""
+order and filters (a consumer that stops early is in test_consumer_stops.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import logging
 import uuid
 from typing import Any
 
-import pytest
-
 from otel_runnables import (
-    BaseCallbackHandler,
     RunnableGenerator,
     RunnableLambda,
     RunnableParallel,
     adispatch_custom_event,
 )
-from otel_runnables.testing import SpanRecorder
-
-BAD_LOG_MESSAGES = ("Failed to detach context", "Task was destroyed", "Error in ")
-
-
-class Lifecycle(BaseCallbackHandler):
-    """Counts how each run finished."""
-
-    def __init__(self) -> None:
-        self.started: dict[uuid.UUID, str] = {}
-        self.finished: list[uuid.UUID] = []
-        self.errors: list[BaseException] = []
-
-    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: uuid.UUID, **kw: Any) -> None:
-        self.started[run_id] = kw["name"]
-
-    def on_chain_end(self, outputs: Any, *, run_id: uuid.UUID, **kw: Any) -> None:
-        self.finished.append(run_id)
-
-    def on_chain_error(self, error: BaseException, *, run_id: uuid.UUID, **kw: Any) -> None:
-        self.finished.append(run_id)
-        self.errors.append(error)
-
-    def assert_every_run_finished_once(self) -> None:
-        assert self.started
-        assert sorted(map(str, self.finished)) == sorted(map(str, self.started))
-
 
 # -- chunks --------------------------------------------------------------------------------
 
@@ -271,158 +238,3 @@ async def test_astream_events_excludes() -> None:
         ("on_chain_stream", "one"),
         ("on_chain_end", "one"),
     ]
-
-
-# -- stopping early ------------------------------------------------------------------------
-
-
-def _long_pipeline(*, accumulating_tail: bool = False) -> Any:
-    async def endless(x: int) -> Any:
-        i = 0
-        while True:
-            await adispatch_custom_event("tick", i)
-            yield i
-            i += 1
-
-    async def passthrough(chunks: Any) -> Any:
-        async for c in chunks:
-            yield c
-
-    seq = RunnableLambda(endless) | RunnableGenerator(passthrough)
-    if accumulating_tail:  # a step that waits for its whole (endless) input: never starts work
-        seq = seq | RunnableLambda(lambda x: x, name="last_sync")
-    return seq
-
-
-SETTLE_STEPS = 50
-"""Scheduling points given to the clean-up after the consumer stopped (no garbage collection:
-an abandoned stream must be closed by reference counting, not by a later ``gc`` pass)."""
-
-
-async def _settle(rec: Lifecycle) -> None:
-    for _ in range(SETTLE_STEPS):
-        if asyncio.all_tasks() == {asyncio.current_task()} and len(rec.finished) == len(
-            rec.started
-        ):
-            break
-        await asyncio.sleep(0)
-
-
-def _collect_garbage() -> None:
-    # A task destroyed while pending is only reported when it is collected.
-    gc.collect()
-
-
-def _assert_quiet(caplog: pytest.LogCaptureFixture) -> None:
-    text = caplog.text
-    assert not [m for m in BAD_LOG_MESSAGES if m in text], text
-
-
-async def _check_left_clean(
-    rec: Lifecycle,
-    otel_spans: SpanRecorder,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    await _settle(rec)
-    assert asyncio.all_tasks() == {asyncio.current_task()}
-    rec.assert_every_run_finished_once()
-    _collect_garbage()
-    # every run's span was ended: one finished span per started run
-    assert len(otel_spans.spans()) == len(rec.started)
-    assert all(not isinstance(e, Exception) for e in rec.errors)  # cancellation is no error
-    _assert_cancelled_not_failed(otel_spans)
-    _assert_quiet(caplog)
-
-
-def _assert_cancelled_not_failed(otel_spans: SpanRecorder) -> None:
-    from opentelemetry.trace import StatusCode
-
-    spans = otel_spans.spans()
-    assert all(s.status.status_code is not StatusCode.ERROR for s in spans)
-    roots = [s for s in spans if s.parent is None]
-    assert len(roots) == 1
-    assert (roots[0].attributes or {}).get("runnable.cancelled") is True
-
-
-async def test_break_out_of_astream_events(
-    otel_spans: SpanRecorder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    rec = Lifecycle()
-    seen = 0
-    pipeline = _long_pipeline(accumulating_tail=True)
-    async for event in pipeline.astream_events(0, {"callbacks": [rec]}, version="v2"):
-        if event["event"] == "on_custom_event":
-            seen += 1
-            if seen == 3:
-                break
-    await _check_left_clean(rec, otel_spans, caplog)
-
-
-async def test_close_astream_events_explicitly(
-    otel_spans: SpanRecorder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    rec = Lifecycle()
-    pipeline = _long_pipeline(accumulating_tail=True)
-    events = pipeline.astream_events(0, {"callbacks": [rec]}, version="v2")
-    first = await events.__anext__()
-    assert first["event"] == "on_chain_start"
-    await events.aclose()  # type: ignore[attr-defined]
-    # Closed while the root run may still be announcing its start: the handler that saw
-    # on_chain_start still gets the run's end (langchain-core leaves it open), the span ends.
-    await _check_left_clean(rec, otel_spans, caplog)
-
-
-async def test_break_out_of_astream(
-    otel_spans: SpanRecorder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    rec = Lifecycle()
-    chunks = []
-    async for chunk in _long_pipeline().astream(0, {"callbacks": [rec]}):
-        chunks.append(chunk)
-        if len(chunks) == 3:
-            break
-    assert chunks == [0, 1, 2]
-    await _check_left_clean(rec, otel_spans, caplog)
-
-
-async def test_break_out_of_astream_of_parallel(
-    otel_spans: SpanRecorder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    rec = Lifecycle()
-    par = RunnableParallel(a=_long_pipeline(), b=_long_pipeline())
-    async for chunk in par.astream(0, {"callbacks": [rec]}):
-        assert set(chunk) <= {"a", "b"}
-        break
-    await _check_left_clean(rec, otel_spans, caplog)
-
-
-def test_break_out_of_stream_sync(
-    otel_spans: SpanRecorder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    rec = Lifecycle()
-
-    def endless(x: int) -> Any:
-        i = 0
-        while True:
-            yield i
-            i += 1
-
-    seq = RunnableLambda(endless) | RunnableGenerator(lambda_passthrough)
-    stream = seq.stream(0, {"callbacks": [rec]})
-    assert [next(stream) for _ in range(3)] == [0, 1, 2]
-    stream.close()  # type: ignore[attr-defined]
-
-    rec.assert_every_run_finished_once()
-    assert len(otel_spans.spans()) == len(rec.started) == 3
-    assert rec.errors == []  # as in langchain-core, a stopped stream ends its runs
-    _assert_cancelled_not_failed(otel_spans)
-    _assert_quiet(caplog)
-
-
-def lambda_passthrough(chunks: Any) -> Any:
-    yield from chunks

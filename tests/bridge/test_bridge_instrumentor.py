@@ -120,6 +120,7 @@ def test_importing_otel_runnables_does_not_import_langchain() -> None:
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # a fresh Python importing langchain-core (seconds)
 def test_zero_code_opentelemetry_instrument(tmp_path: Path) -> None:
     instrument = Path(sys.executable).with_name("opentelemetry-instrument")
     if not instrument.exists():
