@@ -63,11 +63,15 @@ def notify(notice: Notice) -> None:
         call_handlers(handlers, hook, args, kwargs() if callable(kwargs) else kwargs)
 
 
-async def anotify(notice: Notice, *, trailing: bool = True) -> None:
+async def anotify(
+    notice: Notice, *, trailing: bool = True, interrupted: list[Any] | None = None
+) -> None:
     """One transition from async code.
 
-    Handlers with ``run_inline`` come first; the other handlers are then called between two
-    scheduling points, where langchain-core runs them as tasks, so that concurrent runs
+    A cancellation that arrives meanwhile does not stop the delivery: every sink and handler
+    gets the transition, then the cancellation goes on. Handlers with ``run_inline`` come
+    first; the other handlers are then called between two scheduling points, where
+    langchain-core runs them as tasks, so that concurrent runs
     interleave the same way on both in the common cases (the differential suite checks them).
     An ``astream_events`` stream alone adds no scheduling point: that keeps its throughput
     high, and its consumer sees the same events in the same per-run order either way.
@@ -80,14 +84,20 @@ async def anotify(notice: Notice, *, trailing: bool = True) -> None:
         kwargs = kwargs()
     inline = [h for h in handlers if getattr(h, "run_inline", False)]
     if inline:
-        await acall_handlers(inline, hook, args, kwargs)
+        await acall_handlers(inline, hook, args, kwargs, interrupted)
         handlers = [h for h in handlers if h not in inline]
         if not handlers:
             to_sinks(sinks, call)
             return
+    cancelled = None
     if others_ready():
-        await asyncio.sleep(0)
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError as exc:  # deliver first, as langchain-core's shield does
+            cancelled = exc
     to_sinks(sinks, call)
-    await acall_handlers(handlers, hook, args, kwargs)
+    await acall_handlers(handlers, hook, args, kwargs, interrupted)
+    if cancelled is not None:
+        raise cancelled
     if trailing and others_ready():
         await asyncio.sleep(0)

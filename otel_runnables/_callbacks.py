@@ -271,13 +271,20 @@ def call_handlers(
 
 
 async def acall_handlers(
-    handlers: list[Any], hook: Hook, args: tuple[Any, ...], kwargs: dict[str, Any]
+    handlers: list[Any],
+    hook: Hook,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    interrupted: list[Any] | None = None,
 ) -> None:
     """Call ``hook`` on every handler in order, from async code, applying the error policy.
 
+    A cancellation that interrupts one handler's hook does not keep the event from the others;
+    it is raised once all were called (``interrupted`` collects the handlers it cut short).
     (The bus calls the handlers with ``run_inline`` first, as langchain-core does.)
     """
     name, ignore = hook
+    cancelled = None
     for handler in handlers:
         if getattr(handler, ignore, False):
             continue
@@ -287,3 +294,9 @@ async def acall_handlers(
                 await result
         except Exception as exc:
             _report(handler, name, exc)
+        except asyncio.CancelledError as exc:  # the others still get the event
+            cancelled = exc
+            if interrupted is not None:
+                interrupted.append(handler)
+    if cancelled is not None:
+        raise cancelled

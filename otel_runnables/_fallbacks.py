@@ -61,19 +61,25 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
         attempts = _Attempts(self, input)
         for runnable in self.runnables:
             try:
-                return runnable.invoke(attempts.input(), run.current_config(), **kwargs)
+                output = runnable.invoke(attempts.input(), run.current_config(), **kwargs)
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
+                continue
+            attempts.succeeded()
+            return output
         raise attempts.error()
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         attempts = _Attempts(self, input)
         for runnable in self.runnables:
+            config = run.current_config()
             try:
-                config = run.current_config()
-                return await hop(runnable.ainvoke, attempts.input(), config, **kwargs)
+                output = await hop(runnable.ainvoke, attempts.input(), config, **kwargs)
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
+                continue
+            attempts.succeeded()
+            return output
         raise attempts.error()
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
@@ -112,6 +118,7 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
                 continue
+            attempts.succeeded()
             try:
                 yield chunk
                 yield from stream
@@ -131,6 +138,7 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
                 continue
+            attempts.succeeded()
             async with aclosing_iter(stream):
                 yield chunk
                 async for chunk in stream:
@@ -159,6 +167,11 @@ class _Attempts:
     def failed(self, error: BaseException) -> None:
         self.first = self.first or error
         self.last = error
+
+    def succeeded(self) -> None:
+        """A candidate succeeded: forget the errors (each one's traceback leads back to the
+        frame that holds this object, a cycle that would keep the runs alive)."""
+        self.first = self.last = None
 
     def error(self) -> BaseException:
         """What to raise once every candidate failed: the first error."""

@@ -182,9 +182,17 @@ class Run:
         self._span_start()
         if not self.observed:
             return
+        interrupted: list[Any] = []
         try:
-            await anotify(self._start_notice(), trailing=False)
-        except BaseException as exc:  # a raise_error handler, or cancelled before announcing
+            await anotify(self._start_notice(), trailing=False, interrupted=interrupted)
+        except asyncio.CancelledError as exc:  # cancelled as the start was told: it ends
+            final = self._release(MISSING)
+            self._span_error(exc, final)
+            notice = self._closing(False, exc, final, MISSING)
+            heard = [h for h in notice.handlers if h not in interrupted]
+            await anotify(notice._replace(handlers=heard))
+            raise
+        except BaseException as exc:  # a raise_error handler: the run ends here
             self._failed_start(exc)
             raise
         if self.handlers and others_ready():

@@ -510,11 +510,6 @@ async def test_many_stopped_consumers_leave_nothing(
     assert len([s for s in traced.spans() if s.parent is None]) == 60
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cancellation that arrives while Run.aend tells its sinks and handlers ends the "
-    "span (not marked cancelled) but the handlers never get on_chain_end/on_chain_error",
-)
 async def test_a_run_cancelled_as_it_ends_still_ends_for_handlers(traced: Traced) -> None:
     """Cancel ``ainvoke`` after 0, 1, 2, ... scheduling points: whatever the point, a handler
     that saw a run start gets its end or error."""
