@@ -407,7 +407,6 @@ FALLBACKS = Expect(
     cancelled=frozenset({"RunnableWithFallbacks", "candidate"}),
     finished=frozenset(),
     failed=frozenset({"primary"}),
-    cycles=True,  # the primary's error and traceback form a cycle (see test_run_lifetime)
 )
 
 
