@@ -7,7 +7,8 @@ chromium``) and an interpreter with otel_runnables installed (``pip install -e "
     python scripts/screenshot_phoenix.py            # [--out PATH] [--chromium PATH]
     scripts/phoenix.sh stop
 
-It exports examples/realistic_pipeline.py to a fresh Phoenix project over OTLP/HTTP, waits
+It exports examples/realistic_pipeline.py (or ``--example langchain_app.py --spans 11 --out
+docs/img/phoenix-langchain-app.png``) to a fresh Phoenix project over OTLP/HTTP, waits
 until the spans are readable through the REST API, then opens the trace's page in headless
 Chromium and saves a screenshot.
 """
@@ -64,6 +65,8 @@ def wait_for_spans(base: str, project: str, expected: int, timeout: float = 30) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--example", default="realistic_pipeline.py", help="in examples/")
+    parser.add_argument("--spans", type=int, default=10, help="spans the example exports")
     parser.add_argument("--out", default=str(ROOT / "docs" / "img" / "phoenix-run-tree.png"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     parser.add_argument("--size", default="1600,1000")
@@ -83,13 +86,13 @@ def main() -> None:
         OTEL_RESOURCE_ATTRIBUTES=f"openinference.project.name={project}",
     )
     subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "realistic_pipeline.py")],
+        [sys.executable, str(ROOT / "examples" / args.example)],
         env=env,
         check=True,
         timeout=60,
         stdout=subprocess.DEVNULL,
     )
-    spans = wait_for_spans(base, project, 10)
+    spans = wait_for_spans(base, project, args.spans)
     root = next(s for s in spans if s["parent_id"] is None)
     trace_id = root["context"]["trace_id"]
     _, projects = get_json(f"{base}/v1/projects")

@@ -173,3 +173,76 @@ def test_error_status_and_exception_event(stored: dict[str, Any]) -> None:
     explode = _named(stored["failing"], "explode")
     assert [e["name"] for e in explode["events"]] == ["about_to_fail", "exception"]
     assert explode["events"][0]["attributes"] == {"data": "no answer"}
+
+
+# -- the langchain-core bridge: examples/langchain_app.py in Phoenix --------------------------
+
+
+def _spans_of_project(base: str, project: str, expected: int) -> list[dict[str, Any]]:
+    url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?limit=200"
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    last: tuple[int, Any] = (0, None)
+    while time.monotonic() < deadline:
+        last = _get(url)
+        status, body = last
+        if status == 200 and len(body["data"]) >= expected:
+            spans: list[dict[str, Any]] = body["data"]
+            return spans
+        assert status in (200, 404), last
+        time.sleep(0.25)
+    raise AssertionError(f"{expected} spans of project {project} not in Phoenix: last {last}")
+
+
+@pytest.fixture(scope="module")
+def langchain_app(phoenix: dict[str, str]) -> list[dict[str, Any]]:
+    """examples/langchain_app.py (a LangGraph agent) exported to Phoenix over OTLP/HTTP."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = f"otel-runnables-langchain-{uuid.uuid4().hex[:8]}"
+    env = clean_env(
+        OTEL_TRACES_EXPORTER="otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT=phoenix["http/protobuf"],
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_SERVICE_NAME="langchain-app",
+        OTEL_RESOURCE_ATTRIBUTES=f"openinference.project.name={project}",
+    )
+    app = Path(__file__).parents[2] / "examples" / "langchain_app.py"
+    proc = subprocess.run(
+        [sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "answer: 2 + 3 = 5" in proc.stdout
+    # LangGraph, 2 x (agent, chat, tools_condition), retrieve, retrieval, tools, execute_tool
+    return _spans_of_project(phoenix["url"], project, 11)
+
+
+def test_langchain_app_llm_spans_have_token_counts(langchain_app: list[dict[str, Any]]) -> None:
+    chats = [s for s in langchain_app if s["name"] == "chat demo-model"]
+    assert len(chats) == 2
+    for chat in chats:
+        assert chat["span_kind"] == "LLM"
+        attributes = chat["attributes"]
+        assert attributes["llm.model_name"] == "demo-model"
+        assert attributes["gen_ai.operation.name"] == "chat"
+    by_prompt = sorted(c["attributes"]["llm.token_count.prompt"] for c in chats)
+    assert by_prompt == [42, 61]
+    completions = sorted(c["attributes"]["llm.token_count.completion"] for c in chats)
+    assert completions == [12, 14]
+
+
+def test_langchain_app_tool_span_and_custom_events(langchain_app: list[dict[str, Any]]) -> None:
+    tool = _named(langchain_app, "execute_tool add")
+    assert tool["span_kind"] == "TOOL"
+    assert tool["attributes"]["gen_ai.tool.call.id"] == "call_1"
+    assert [(e["name"], e["attributes"]) for e in tool["events"]] == [
+        ("tool_progress", {"tool": "add", "a": 2, "b": 3})
+    ]
+    retrieve = _named(langchain_app, "retrieve")
+    assert [(e["name"], e["attributes"]) for e in retrieve["events"]] == [
+        ("progress", {"step": "retrieve", "docs": 2})
+    ]
+    retrieval = _named(langchain_app, "retrieval DocsRetriever")
+    assert retrieval["span_kind"] == "RETRIEVER"
+    assert {s["context"]["trace_id"] for s in langchain_app} == {tool["context"]["trace_id"]}
