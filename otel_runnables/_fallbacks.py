@@ -61,12 +61,11 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
         attempts = _Attempts(self, input)
         for runnable in self.runnables:
             try:
-                output = runnable.invoke(attempts.input(), run.current_config(), **kwargs)
+                return attempts.done(
+                    runnable.invoke(attempts.input(), run.current_config(), **kwargs)
+                )
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
-                continue
-            attempts.succeeded()
-            return output
         raise attempts.error()
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
@@ -74,12 +73,11 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
         for runnable in self.runnables:
             config = run.current_config()
             try:
-                output = await hop(runnable.ainvoke, attempts.input(), config, **kwargs)
+                return attempts.done(
+                    await hop(runnable.ainvoke, attempts.input(), config, **kwargs)
+                )
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
-                continue
-            attempts.succeeded()
-            return output
         raise attempts.error()
 
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:
@@ -118,7 +116,7 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
                 continue
-            attempts.succeeded()
+            attempts.done(None)
             try:
                 yield chunk
                 yield from stream
@@ -138,7 +136,7 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
             except self.exceptions_to_handle as exc:
                 attempts.failed(exc)
                 continue
-            attempts.succeeded()
+            attempts.done(None)
             async with aclosing_iter(stream):
                 yield chunk
                 async for chunk in stream:
@@ -168,10 +166,11 @@ class _Attempts:
         self.first = self.first or error
         self.last = error
 
-    def succeeded(self) -> None:
-        """A candidate succeeded: forget the errors (each one's traceback leads back to the
-        frame that holds this object, a cycle that would keep the runs alive)."""
+    def done(self, output: Any) -> Any:
+        """A candidate succeeded with ``output``: forget the errors (each one's traceback leads
+        back to the frame that holds this object, a cycle that would keep the runs alive)."""
         self.first = self.last = None
+        return output
 
     def error(self) -> BaseException:
         """What to raise once every candidate failed: the first error."""

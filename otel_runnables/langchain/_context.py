@@ -214,8 +214,7 @@ class Patches:
             self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
         ) -> Iterator[Any]:
             box = _RunBox()
-            counted = _counted(bridge, transformer, box)
-            stream = original(self_, inputs, counted, *args, **kwargs)
+            stream = original(self_, inputs, _counted(bridge, transformer, box), *args, **kwargs)
             try:
                 # not yield from: on close it would close the stream before this frame sees
                 # GeneratorExit, and langchain-core would end the run as completed
@@ -238,8 +237,8 @@ class Patches:
         ) -> AsyncIterator[Any]:
             box = _RunBox()
             counted = _counted(bridge, transformer, box)
-            stream = original(self_, inputs, counted, *args, **kwargs)
             try:
+                stream = original(self_, inputs, counted, *args, **kwargs)
                 async for chunk in stream:
                     yield chunk
             except GeneratorExit:
@@ -454,19 +453,21 @@ def _step(slot: Slot) -> Iterator[None]:
             otel_context.detach(token)
 
 
+_END: Any = object()
+
+
 def _stepped(slot: Slot, iterator: Iterator[Any]) -> Iterator[Any]:
     try:
         while True:
             with _step(slot):
-                try:
-                    chunk = next(iterator)
-                except StopIteration:
-                    return
+                chunk = next(iterator, _END)
+            if chunk is _END:
+                return
             yield chunk
     finally:
         close = getattr(iterator, "close", None)
-        if close is not None:
-            with _step(slot):
+        with _step(slot):
+            if close is not None:
                 close()
 
 
@@ -474,16 +475,19 @@ async def _astepped(slot: Slot, iterator: AsyncIterator[Any]) -> AsyncIterator[A
     try:
         while True:
             with _step(slot):
-                try:
-                    chunk = await anext(iterator)
-                except StopAsyncIteration:
-                    return
+                chunk = await anext(iterator, _END)
+            if chunk is _END:
+                return
             yield chunk
     finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            with _step(slot):
-                await aclose()
+        await _aclosed(slot, iterator)
+
+
+async def _aclosed(slot: Slot, iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with _step(slot):
+            await aclose()
 
 
 def fix_async_llm_start() -> Callable[[], None] | None:

@@ -130,17 +130,17 @@ class Bridge(BaseCallbackHandler):
     def _start(
         self,
         run_id: UUID,
-        parent_run_id: UUID | None,
+        hook: dict[str, Any],
         name: str,
         inputs: Any,
         run_type: str,
-        tags: list[str] | None,
-        metadata: dict[str, Any] | None,
         detail: SpanDetail | None = None,
     ) -> None:
-        parent = self.run_of(parent_run_id)
+        """A run started; ``hook`` holds the start hook's keyword arguments."""
+        parent = self.run_of(hook.get("parent_run_id"))
         sinks = () if parent is None else parent.sinks  # an astream_events of ours above
-        lineage = _new(Lineage, (parent, [], sinks, tags or [], [], metadata or {}))
+        tags, metadata = hook.get("tags") or [], hook.get("metadata") or {}
+        lineage = _new(Lineage, (parent, [], sinks, tags, [], metadata))
         sink = self.span_sink if parent is None else None
         run = BridgedRun(lineage, name, inputs, run_id, run_type, sink, detail)
         run.input_pending = type(inputs) is dict and inputs == _PENDING
@@ -187,70 +187,48 @@ class Bridge(BaseCallbackHandler):
             run.error(error, inputs if run.input_pending else MISSING)
 
     # -- chains (every runnable, LangGraph graphs and nodes) -------------------------------
-    def on_chain_start(
-        self,
-        serialized: Any,
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         if self.on_graph is not None and _LANGGRAPH in sys.modules:
             on_graph, self.on_graph = self.on_graph, None
             on_graph()
         name = _name(serialized, kwargs.get("name"), "Unnamed")
         run_type = kwargs.get("run_type") or "chain"
-        self._start(run_id, parent_run_id, name, inputs, run_type, tags, metadata)
+        self._start(run_id, kwargs, name, inputs, run_type)
 
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(outputs, run_id, kwargs.get("inputs", MISSING))
+    def _ended(self, *outputs: Any, run_id: UUID, **kwargs: Any) -> None:
+        """The end of any run (chain, model, tool, retriever): its output, and a streamed run's
+        final ``inputs``."""
+        self._end(outputs[0] if outputs else None, run_id, kwargs.get("inputs", MISSING))
 
-    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(error, run_id, kwargs.get("inputs", MISSING))
+    def _failed(self, *error: BaseException, run_id: UUID, **kwargs: Any) -> None:
+        """The error of any run."""
+        self._error(error[0], run_id, kwargs.get("inputs", MISSING))
+
+    on_chain_end = on_llm_end = on_tool_end = on_retriever_end = _ended
+    on_chain_error = on_llm_error = on_tool_error = on_retriever_error = _failed
 
     # -- models ------------------------------------------------------------------------------
     def on_chat_model_start(
-        self,
-        serialized: Any,
-        messages: list[list[Any]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, messages: list[list[Any]], *, run_id: UUID, **kwargs: Any
     ) -> None:
         name = _name(serialized, kwargs.get("name"), "ChatModel")
         messages_of_run = list(messages[0]) if messages else []
         params = kwargs.get("invocation_params")
         detail = ModelDetail(
-            "chat", metadata or {}, params, messages_of_run, {"messages": messages}
+            "chat", kwargs.get("metadata") or {}, params, messages_of_run, {"messages": messages}
         )
-        self._start(
-            run_id, parent_run_id, name, messages_of_run, "chat_model", tags, metadata, detail
-        )
+        self._start(run_id, kwargs, name, messages_of_run, "chat_model", detail)
 
     def on_llm_start(
-        self,
-        serialized: Any,
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, prompts: list[str], *, run_id: UUID, **kwargs: Any
     ) -> None:
         name = _name(serialized, kwargs.get("name"), "LLM")
         prompt = prompts[0] if prompts else ""
         params = kwargs.get("invocation_params")
         detail = ModelDetail(
-            "text_completion", metadata or {}, params, [prompt], {"prompts": prompts}
+            "text_completion", kwargs.get("metadata") or {}, params, [prompt], {"prompts": prompts}
         )
-        self._start(run_id, parent_run_id, name, prompt, "llm", tags, metadata, detail)
+        self._start(run_id, kwargs, name, prompt, "llm", detail)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id.int)
@@ -264,71 +242,28 @@ class Bridge(BaseCallbackHandler):
                 text = token if isinstance(token, str) else ""
                 run.chunk(GenerationChunk(text=text) if chunk is None else chunk)
 
-    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(response, run_id, MISSING)
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(error, run_id, MISSING)
-
     # -- tools and retrievers ----------------------------------------------------------------
     def on_tool_start(
-        self,
-        serialized: Any,
-        input_str: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, input_str: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
         name = _name(serialized, kwargs.get("name"), "Tool")
         inputs = kwargs.get("inputs")
         detail = ToolDetail(name, serialized, kwargs.get("tool_call_id"), inputs)
         inputs = input_str if inputs is None else inputs
-        self._start(run_id, parent_run_id, name, inputs, "tool", tags, metadata, detail)
-
-    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(output, run_id, MISSING)
-
-    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(error, run_id, MISSING)
+        self._start(run_id, kwargs, name, inputs, "tool", detail)
 
     def on_retriever_start(
-        self,
-        serialized: Any,
-        query: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: Any, query: str, *, run_id: UUID, **kwargs: Any
     ) -> None:
         name = _name(serialized, kwargs.get("name"), "Retriever")
         detail = RetrieverDetail(name, query)
-        self._start(run_id, parent_run_id, name, query, "retriever", tags, metadata, detail)
-
-    def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(documents, run_id, MISSING)
-
-    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(error, run_id, MISSING)
+        self._start(run_id, kwargs, name, query, "retriever", detail)
 
     # -- custom events -----------------------------------------------------------------------
-    def on_custom_event(
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: UUID,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id.int)
         if run is not None:
-            tags, metadata = tags or [], metadata or {}
+            tags, metadata = kwargs.get("tags") or [], kwargs.get("metadata") or {}
             try:
                 run.span_sink.on_custom_event(run, name, data, tags, metadata)
             except Exception:
