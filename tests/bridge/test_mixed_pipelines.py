@@ -302,3 +302,25 @@ def test_langchains_handler_class_is_accepted_and_driven(otel_spans: SpanRecorde
 
     ours.RunnableLambda(step).invoke(1, {"callbacks": [handler]})
     assert handler.custom == []
+
+
+def test_configurable_metadata_and_run_name_carry_across_both_ways(
+    otel_spans: SpanRecorder,
+) -> None:
+    seen: list[tuple[str, Any, Any]] = []
+
+    def lc_step(x: int, config: Any) -> int:
+        seen.append(("lc", config["configurable"].get("k"), config["metadata"].get("who")))
+        return x
+
+    def our_step(x: int, config: Any) -> int:
+        seen.append(("ours", config["configurable"].get("k"), config["metadata"].get("who")))
+        return x
+
+    config = {"configurable": {"k": 7}, "metadata": {"who": "ada"}, "run_name": "top"}
+    (ours.RunnableLambda(our_step) | LcLambda(lc_step)).invoke(1, config)
+    (LcLambda(lc_step) | ours.RunnableLambda(our_step)).invoke(1, config)
+    assert seen == [("ours", 7, "ada"), ("lc", 7, "ada"), ("lc", 7, "ada"), ("ours", 7, "ada")]
+    assert [s.name for s in otel_spans.spans() if s.parent is None] == ["top", "our_step"]
+    (step,) = otel_spans.by_name("lc_step")
+    assert step.attributes["runnable.metadata.who"] == "ada"
