@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from ._base import BatchConfig, Input, Output, Runnable, RunnableCalls
-from ._config import RunnableConfig, merge_configs
+from ._config import RunnableConfig, check_config, merge_configs
 from ._iter import aclosing_iter
 from ._run import Run
 
@@ -34,6 +34,7 @@ class RunnableBinding(Runnable[Input, Output]):
         kwargs: Mapping[str, Any] | None = None,
         config: RunnableConfig | None = None,
     ) -> None:
+        check_config(config)  # a wrong value fails here, where it is written
         self.bound = bound
         self.kwargs = dict(kwargs or {})
         self.config = cast(RunnableConfig, dict(config or {}))

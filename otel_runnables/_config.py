@@ -15,19 +15,21 @@ import asyncio
 import contextvars
 import functools
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypedDict, TypeVar, cast
 
 from ._callbacks import home_loop
-from ._foreign import foreign_config
-from ._scope import Callbacks, Scope, combine_callbacks
+from ._foreign import foreign_config, is_foreign_manager
+from ._scope import Callbacks, Scope, checked_handlers, combine_callbacks
 
 __all__ = [
     "CONFIG_KEYS",
     "DEFAULT_RECURSION_LIMIT",
     "ContextThreadPoolExecutor",
     "RunnableConfig",
+    "check_config",
     "ensure_config",
     "get_config_list",
     "get_executor_for_config",
@@ -109,6 +111,36 @@ def _check(config: dict[str, Any]) -> None:
             raise TypeError(f"config['run_name'] must be a str, got {value!r}")
 
 
+def check_config(config: Any) -> None:
+    """Raise naming the first key of ``config`` whose value has the wrong type.
+
+    What ``with_config`` and ``RunnableBinding`` check when they are made, so that a wrong
+    value fails where it is written (``with_config(tags="abc")`` raises at once instead of
+    becoming three tags).
+    """
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict (RunnableConfig), got {type(config).__name__}")
+    _check(config)
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, (list, tuple)):
+        checked_handlers(callbacks)
+    elif (
+        callbacks is not None and type(callbacks) is not Scope and not is_foreign_manager(callbacks)
+    ):
+        raise TypeError(
+            "config['callbacks'] must be a list of callback handlers, a callback manager"
+            f" or None, got {type(callbacks).__name__}"
+        )
+    run_id = config.get("run_id")
+    if run_id is not None and not isinstance(run_id, uuid.UUID):
+        try:
+            uuid.UUID(str(run_id))
+        except ValueError:
+            raise ValueError(f"config['run_id'] must be a UUID, got {run_id!r}") from None
+
+
 def ensure_config(config: RunnableConfig | None = None) -> RunnableConfig:
     """Return a complete config: defaults, then the current run's child config, then ``config``.
 
@@ -177,6 +209,8 @@ def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
         if not config:
             continue
         items: dict[str, Any] = dict(config)
+        if type(items.get("callbacks")) is not Scope:  # not a config made for a child
+            _check(items)
         for key, value in items.items():
             if value is None:
                 continue

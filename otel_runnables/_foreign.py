@@ -34,6 +34,7 @@ __all__ = [
     "foreign_lineage",
     "install",
     "is_foreign_handler",
+    "is_foreign_manager",
     "is_foreign_runnable",
 ]
 
@@ -70,10 +71,15 @@ def is_foreign_handler(handler: Any) -> bool:
     return callbacks is not None and isinstance(handler, callbacks.BaseCallbackHandler)
 
 
+def is_foreign_manager(callbacks: Any) -> bool:
+    """Whether ``callbacks`` is a langchain-core callback manager."""
+    manager_type = getattr(sys.modules.get(_LC_CALLBACKS), "BaseCallbackManager", None)
+    return manager_type is not None and isinstance(callbacks, manager_type)
+
+
 def foreign_lineage(callbacks: Any) -> Lineage | None:
     """The lineage of a run whose config holds a langchain-core callback manager, else None."""
-    manager_type = getattr(sys.modules.get(_LC_CALLBACKS), "BaseCallbackManager", None)
-    if manager_type is None or not isinstance(callbacks, manager_type):
+    if not is_foreign_manager(callbacks):
         return None
     from .langchain._mixed import lineage_of
 

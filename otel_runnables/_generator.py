@@ -58,19 +58,21 @@ class RunnableGenerator(RunnableKind[Input, Output]):
     def __repr__(self) -> str:
         return f"RunnableGenerator({self.name})"
 
+    # As in langchain-core, the keyword arguments of ``bind`` and of the call reach the
+    # generator function, with ``config`` added when it takes one.
     def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
         func = self._func
         if accepts_config(func):
-            return func(chunks, config=run.current_config())
-        return func(chunks)
+            kwargs["config"] = run.current_config()
+        return func(chunks, **kwargs)
 
     def _atransform(
         self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
     ) -> AsyncIterator[Any]:
         func = self._afunc
         if accepts_config(func):
-            return func(chunks, config=run.current_config())
-        return func(chunks)
+            kwargs["config"] = run.current_config()
+        return func(chunks, **kwargs)
 
     def transform(
         self, input: Iterator[Input], config: RunnableConfig | None = None, **kwargs: Any

@@ -81,15 +81,17 @@ class RunnableLambda(RunnableKind[Input, Output]):
         return f"RunnableLambda({self.get_name()})"
 
     # -- calling the user's function -----------------------------------------------------
-    def _call_func(self, input: Any, run: Run) -> Any:
+    # As in langchain-core, the keyword arguments of ``bind`` and of the call reach the
+    # function, with ``config`` added when it takes one.
+    def _call_func(self, input: Any, run: Run, kwargs: dict[str, Any]) -> Any:
         if self._func_takes_config:
-            return self.func(input, config=run.current_config())
-        return self.func(input)
+            kwargs = {**kwargs, "config": run.current_config()}
+        return self.func(input, **kwargs) if kwargs else self.func(input)
 
-    def _call_afunc(self, input: Any, run: Run) -> Any:
+    def _call_afunc(self, input: Any, run: Run, kwargs: dict[str, Any]) -> Any:
         if self._afunc_takes_config:
-            return self.afunc(input, config=run.current_config())
-        return self.afunc(input)
+            kwargs = {**kwargs, "config": run.current_config()}
+        return self.afunc(input, **kwargs) if kwargs else self.afunc(input)
 
     def _check_recursion(self, run: Run, input: Any) -> RunnableConfig:
         limit = run.config.get("recursion_limit", 25)
@@ -100,26 +102,26 @@ class RunnableLambda(RunnableKind[Input, Output]):
             )
         return patch_config(run.current_config(), recursion_limit=limit - 1)
 
-    def _sync_output(self, input: Any, run: Run) -> Any:
+    def _sync_output(self, input: Any, run: Run, kwargs: dict[str, Any]) -> Any:
         if self._func_is_generator:
-            return Accumulator.of(self._call_func(input, run)).value
-        return self._call_func(input, run)
+            return Accumulator.of(self._call_func(input, run, kwargs)).value
+        return self._call_func(input, run, kwargs)
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Input, run: Run, **kwargs: Any) -> Output:
-        output: Output = self._sync_output(input, run)
+        output: Output = self._sync_output(input, run, kwargs)
         if isinstance(output, Runnable):
             output = output.invoke(input, self._check_recursion(run, input))
         return output
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         if not hasattr(self, "afunc"):
-            output = await run_in_executor(self._sync_output, input, run)
+            output = await run_in_executor(self._sync_output, input, run, kwargs)
         elif self._afunc_is_generator:
-            async with aclosing_iter(self._call_afunc(input, run)) as stream:
+            async with aclosing_iter(self._call_afunc(input, run, kwargs)) as stream:
                 output = (await Accumulator.aof(stream)).value
         else:
-            output = await self._call_afunc(input, run)
+            output = await self._call_afunc(input, run, kwargs)
         if isinstance(output, Runnable):
             output = await output.ainvoke(input, self._check_recursion(run, input))
         return output
@@ -139,12 +141,12 @@ class RunnableLambda(RunnableKind[Input, Output]):
         if self._func_is_generator:
             output = None
             total = Accumulator(sticky=False)
-            for chunk in self._call_func(final, run):
+            for chunk in self._call_func(final, run, kwargs):
                 yield chunk
                 total.add(chunk)
             output = total.value
         else:
-            output = self._call_func(final, run)
+            output = self._call_func(final, run, kwargs)
         if isinstance(output, Runnable):
             yield from output.stream(final, self._check_recursion(run, final))
         elif not self._func_is_generator:
@@ -161,17 +163,17 @@ class RunnableLambda(RunnableKind[Input, Output]):
                 raise TypeError(
                     "Cannot stream from a generator function asynchronously.Use .stream() instead."
                 )
-            output = await run_in_executor(self._call_func, final, run)
+            output = await run_in_executor(self._call_func, final, run, kwargs)
         elif self._afunc_is_generator:
             streamed = True
             total = Accumulator(sticky=False)
-            async with aclosing_iter(self._call_afunc(final, run)) as stream:
+            async with aclosing_iter(self._call_afunc(final, run, kwargs)) as stream:
                 async for chunk in stream:
                     yield chunk
                     total.add(chunk)
             output = total.value
         else:
-            output = await self._call_afunc(final, run)
+            output = await self._call_afunc(final, run, kwargs)
         if isinstance(output, Runnable):
             async with aclosing_iter(
                 output.astream(final, self._check_recursion(run, final))

@@ -61,28 +61,30 @@ class RunnablePassthrough(RunnableKind[Any, Any]):
         """
         return RunnableAssign(RunnableParallel(kwargs))
 
-    def _side_effect(self, value: Any, config: RunnableConfig) -> None:
+    # As in langchain-core, ``func`` gets the call's keyword arguments (and ``config`` when it
+    # takes one).
+    def _side_effect(self, value: Any, config: RunnableConfig, kwargs: dict[str, Any]) -> None:
         if self.func is not None:
             if accepts_config(self.func):
-                self.func(value, config=config)
-            else:
-                self.func(value)
+                kwargs = {**kwargs, "config": config}
+            self.func(value, **kwargs)
 
-    async def _aside_effect(self, value: Any, config: RunnableConfig) -> None:
+    async def _aside_effect(
+        self, value: Any, config: RunnableConfig, kwargs: dict[str, Any]
+    ) -> None:
         if self.afunc is not None:
             if accepts_config(self.afunc):
-                await self.afunc(value, config=config)
-            else:
-                await self.afunc(value)
+                kwargs = {**kwargs, "config": config}
+            await self.afunc(value, **kwargs)
         elif self.func is not None:
-            await run_in_executor(self._side_effect, value, config)
+            await run_in_executor(self._side_effect, value, config, kwargs)
 
     def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        self._side_effect(input, run.current_config())
+        self._side_effect(input, run.current_config(), kwargs)
         return input
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
-        await self._aside_effect(input, run.current_config())
+        await self._aside_effect(input, run.current_config(), kwargs)
         return input
 
     def transform(
@@ -94,7 +96,7 @@ class RunnablePassthrough(RunnableKind[Any, Any]):
             yield chunk
             total.add(chunk)
         if total.value is not None:
-            self._side_effect(total.value, ensure_config(config))
+            self._side_effect(total.value, ensure_config(config), kwargs)
 
     async def atransform(
         self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
@@ -108,7 +110,7 @@ class RunnablePassthrough(RunnableKind[Any, Any]):
                 yield chunk
                 total.add(chunk)
         if total.value is not None:
-            await self._aside_effect(total.value, ensure_config(config))
+            await self._aside_effect(total.value, ensure_config(config), kwargs)
 
 
 class RunnableAssign(RunnableKind[Any, Any]):

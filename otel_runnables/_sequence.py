@@ -68,14 +68,22 @@ class RunnableSequence(RunnableKind[Input, Output]):
         return run.child_config(f"seq:step:{index + 1}")
 
     # -- invoke ----------------------------------------------------------------------------
+    # As in langchain-core, the keyword arguments of a call go to the first step only.
     def _invoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for index, step in enumerate(self.steps):
-            input = step.invoke(input, self._step_config(run, index))
+            if index == 0 and kwargs:
+                input = step.invoke(input, self._step_config(run, index), **kwargs)
+            else:
+                input = step.invoke(input, self._step_config(run, index))
         return input
 
     async def _ainvoke(self, input: Any, run: Run, **kwargs: Any) -> Any:
         for index, step in enumerate(self.steps):
-            input = await hop(step.ainvoke, input, self._step_config(run, index))
+            config = self._step_config(run, index)
+            if index == 0 and kwargs:
+                input = await hop(step.ainvoke, input, config, **kwargs)
+            else:
+                input = await hop(step.ainvoke, input, config)
         return input
 
     # -- batch: one step at a time over the inputs still alive ---------------------------
@@ -84,7 +92,8 @@ class RunnableSequence(RunnableKind[Input, Output]):
     ) -> list[Any]:
         batch = _StepBatch(inputs, runs, return_exceptions)
         for step, values, configs in batch.steps(self.steps):
-            batch.took(step.batch(values, configs, return_exceptions=return_exceptions))
+            more = batch.first_step_kwargs(kwargs)
+            batch.took(step.batch(values, configs, return_exceptions=return_exceptions, **more))
         return batch.values
 
     async def _abatch(
@@ -92,7 +101,11 @@ class RunnableSequence(RunnableKind[Input, Output]):
     ) -> list[Any]:
         batch = _StepBatch(inputs, runs, return_exceptions)
         for step, values, configs in batch.steps(self.steps):
-            batch.took(await step.abatch(values, configs, return_exceptions=return_exceptions))
+            more = batch.first_step_kwargs(kwargs)
+            outputs = await step.abatch(
+                values, configs, return_exceptions=return_exceptions, **more
+            )
+            batch.took(outputs)
         return batch.values
 
     # -- streaming ---------------------------------------------------------------------
@@ -100,7 +113,8 @@ class RunnableSequence(RunnableKind[Input, Output]):
         stages: list[Iterator[Any]] = []
         pipeline: Iterator[Any] = chunks
         for index, step in enumerate(self.steps):
-            pipeline = step.transform(pipeline, self._step_config(run, index))
+            more = kwargs if index == 0 else {}
+            pipeline = step.transform(pipeline, self._step_config(run, index), **more)
             stages.append(pipeline)
         try:
             yield from pipeline
@@ -116,7 +130,8 @@ class RunnableSequence(RunnableKind[Input, Output]):
         stages: list[AsyncIterator[Any]] = []
         pipeline: AsyncIterator[Any] = chunks
         for index, step in enumerate(self.steps):
-            pipeline = step.atransform(pipeline, self._step_config(run, index))
+            more = kwargs if index == 0 else {}
+            pipeline = step.atransform(pipeline, self._step_config(run, index), **more)
             stages.append(pipeline)
         try:
             async for chunk in pipeline:
@@ -133,7 +148,7 @@ class RunnableSequence(RunnableKind[Input, Output]):
 class _StepBatch:
     """The inputs of a step-by-step batch: each input's value so far, or its exception."""
 
-    __slots__ = ("alive", "failed", "return_exceptions", "runs", "values")
+    __slots__ = ("alive", "failed", "index", "return_exceptions", "runs", "values")
 
     def __init__(self, inputs: Sequence[Any], runs: list[Run], return_exceptions: bool) -> None:
         self.values: list[Any] = list(inputs)
@@ -141,18 +156,24 @@ class _StepBatch:
         self.return_exceptions = return_exceptions
         self.failed: set[int] = set()
         self.alive: list[int] = []
+        self.index = 0
 
     def steps(
         self, steps: list[Runnable[Any, Any]]
     ) -> Iterator[tuple[Runnable[Any, Any], list[Any], list[RunnableConfig]]]:
         """Each step with the values and configs (``seq:step:N``) of the inputs still alive."""
         for index, step in enumerate(steps):
+            self.index = index
             self.alive = [i for i in range(len(self.values)) if i not in self.failed]
             if not self.alive:
                 return
             tag = f"seq:step:{index + 1}"
             values = [self.values[i] for i in self.alive]
             yield step, values, [self.runs[i].child_config(tag) for i in self.alive]
+
+    def first_step_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's keyword arguments for the first step, none for the others."""
+        return kwargs if self.index == 0 else {}
 
     def took(self, outputs: list[Any]) -> None:
         """The outputs of the step just run, one per input alive."""
