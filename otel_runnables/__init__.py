@@ -13,17 +13,30 @@ Example:
 """
 
 from . import _foreign
-from ._base import Runnable
+from ._base import Runnable, coerce_to_runnable
 from ._binding import RunnableBinding, RunnableRetry
+from ._branch import RunnableBranch
 from ._callbacks import AsyncCallbackHandler, BaseCallbackHandler
-from ._config import RunnableConfig, ensure_config, merge_configs, patch_config
+from ._config import RunnableConfig, ensure_config, get_config_list, merge_configs, patch_config
+from ._config_specs import (
+    ConfigurableField,
+    ConfigurableFieldMultiOption,
+    ConfigurableFieldSingleOption,
+    ConfigurableFieldSpec,
+)
+from ._configurable import RunnableConfigurableAlternatives, RunnableConfigurableFields
 from ._dispatch import adispatch_custom_event, dispatch_custom_event
+from ._each import RunnableEach
 from ._events import StreamEvent
 from ._fallbacks import RunnableWithFallbacks
 from ._generator import RunnableGenerator
+from ._graph import Graph
+from ._helpers import aadd, add, run_in_executor
 from ._iter import AddableDict
+from ._jsonschema import Schema
 from ._lambda import RunnableLambda, chain
-from ._parallel import RunnableParallel
+from ._listeners import ListenerRun
+from ._parallel import RunnableMap, RunnableParallel
 from ._passthrough import RunnableAssign, RunnablePassthrough, RunnablePick
 from ._sequence import RunnableSequence
 from ._version import __version__
@@ -34,24 +47,41 @@ __all__ = [
     "AddableDict",
     "AsyncCallbackHandler",
     "BaseCallbackHandler",
+    "ConfigurableField",
+    "ConfigurableFieldMultiOption",
+    "ConfigurableFieldSingleOption",
+    "ConfigurableFieldSpec",
+    "Graph",
+    "ListenerRun",
     "Runnable",
     "RunnableAssign",
     "RunnableBinding",
+    "RunnableBranch",
     "RunnableConfig",
+    "RunnableConfigurableAlternatives",
+    "RunnableConfigurableFields",
+    "RunnableEach",
     "RunnableGenerator",
     "RunnableLambda",
+    "RunnableMap",
     "RunnableParallel",
     "RunnablePassthrough",
     "RunnablePick",
     "RunnableRetry",
     "RunnableSequence",
     "RunnableWithFallbacks",
+    "Schema",
     "StreamEvent",
     "__version__",
+    "aadd",
+    "add",
     "adispatch_custom_event",
     "chain",
+    "coerce_to_runnable",
     "dispatch_custom_event",
     "ensure_config",
+    "get_config_list",
     "merge_configs",
     "patch_config",
+    "run_in_executor",
 ]

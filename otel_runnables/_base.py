@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
+from ._compose import Composing
 from ._config import RunnableConfig, get_config_list, get_executor_for_config, run_in_executor
 from ._foreign import crossing, is_foreign_runnable
+from ._generic import Input, Other, Output
+from ._graph import Drawable
 from ._iter import Accumulator, aclosing_iter, aiter_of
+from ._schema import Typed
 from ._templates import RunTemplates
 
 if TYPE_CHECKING:
@@ -34,18 +39,18 @@ __all__ = [
     "coerce_to_runnable",
 ]
 
-Input = TypeVar("Input")
-Output = TypeVar("Output")
-Other = TypeVar("Other")
-
 BatchConfig = RunnableConfig | Sequence[RunnableConfig] | None
 
 
-class Runnable(RunTemplates, Generic[Input, Output]):
+class Runnable(
+    RunTemplates, Composing[Input, Output], Typed[Input, Output], Drawable, Generic[Input, Output]
+):
     """A unit of work that can be invoked, batched, streamed and composed with ``|``.
 
     Every call is a run: a span for OpenTelemetry, a start/end pair for callback handlers and
-    ``astream_events``.
+    ``astream_events``. The composition methods (``|``, ``with_config``, ``map`` ...) come
+    from ``_compose``, the type and schema methods from ``_schema``, ``get_graph`` from
+    ``_graph``.
 
     Example:
         >>> from otel_runnables import RunnableLambda
@@ -117,6 +122,74 @@ class Runnable(RunTemplates, Generic[Input, Output]):
         coros = [one(i, c) for i, c in zip(inputs, configs, strict=True)]
         return await gather_with_concurrency(configs[0].get("max_concurrency"), coros)
 
+    def batch_as_completed(
+        self,
+        inputs: Sequence[Input],
+        config: BatchConfig = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[tuple[int, Any]]:
+        """Invoke on each input in worker threads; yield ``(index, output)`` as each finishes.
+
+        Example:
+            >>> from otel_runnables import RunnableLambda
+            >>> sorted(RunnableLambda(lambda x: x * 2).batch_as_completed([1, 2]))
+            [(0, 2), (1, 4)]
+        """
+        if not inputs:
+            return
+        configs = get_config_list(config, len(inputs))
+        one = _guarded(self.invoke, return_exceptions, kwargs)
+        if len(inputs) == 1:
+            yield (0, one(inputs[0], configs[0]))
+            return
+        with get_executor_for_config(configs[0]) as executor:
+            futures = {
+                executor.submit(_indexed, one, i, item, c): i
+                for i, (item, c) in enumerate(zip(inputs, configs, strict=True))
+            }
+            try:
+                while futures:
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=futures.__getitem__):  # ties: input order
+                        del futures[future]
+                        yield future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    async def abatch_as_completed(
+        self,
+        inputs: Sequence[Input],
+        config: BatchConfig = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """Async twin of :meth:`batch_as_completed` (concurrent ``ainvoke`` calls)."""
+        if not inputs:
+            return
+        configs = get_config_list(config, len(inputs))
+        limit = configs[0].get("max_concurrency")
+        semaphore = asyncio.Semaphore(limit) if limit else None
+        one = _aguarded(self.ainvoke, return_exceptions, kwargs)
+
+        async def indexed(i: int, item: Any, config: RunnableConfig) -> tuple[int, Any]:
+            if semaphore is None:
+                return (i, await one(item, config))
+            async with semaphore:
+                return (i, await one(item, config))
+
+        pairs = enumerate(zip(inputs, configs, strict=True))
+        tasks = [asyncio.ensure_future(indexed(i, *pair)) for i, pair in pairs]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:  # (the ones still running when the consumer stopped)
+                task.cancel()
+
     def stream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[Output]:
@@ -178,87 +251,6 @@ class Runnable(RunTemplates, Generic[Input, Output]):
             (exclude_names, exclude_types, exclude_tags),
         )
         return astream_events(self, input, config, version, event_filter, kwargs)
-
-    # -- composition -------------------------------------------------------------------
-    def __or__(self, other: Any) -> Runnable[Input, Any]:
-        from ._sequence import RunnableSequence
-
-        return RunnableSequence(self, coerce_to_runnable(other, "|"))
-
-    def __ror__(self, other: Any) -> Runnable[Any, Output]:
-        from ._sequence import RunnableSequence
-
-        return RunnableSequence(coerce_to_runnable(other, "|"), self)
-
-    def pipe(self, *others: Any, name: str | None = None) -> Runnable[Input, Any]:
-        """``self | others[0] | ...`` as one sequence."""
-        from ._sequence import RunnableSequence
-
-        return RunnableSequence(self, *(coerce_to_runnable(o, "pipe()") for o in others), name=name)
-
-    def pick(self, keys: str | list[str]) -> Runnable[Input, Any]:
-        """Pipe into a step that keeps only ``keys`` of a dict output."""
-        from ._passthrough import RunnablePick
-
-        return self | RunnablePick(keys)
-
-    def assign(self, **kwargs: Any) -> Runnable[Input, Any]:
-        """Pipe into ``RunnablePassthrough.assign(**kwargs)``."""
-        from ._parallel import RunnableParallel
-        from ._passthrough import RunnableAssign
-
-        return self | RunnableAssign(RunnableParallel(kwargs))
-
-    def with_config(
-        self, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> Runnable[Input, Output]:
-        """A copy bound to ``config`` (merged with the config given at call time)."""
-        from ._binding import RunnableBinding
-
-        merged = cast(RunnableConfig, {**(config or {}), **kwargs})
-        return RunnableBinding(bound=self, config=merged)
-
-    def bind(self, **kwargs: Any) -> Runnable[Input, Output]:
-        """A copy that always passes ``kwargs`` to ``invoke``."""
-        from ._binding import RunnableBinding
-
-        return RunnableBinding(bound=self, kwargs=kwargs)
-
-    def with_retry(
-        self,
-        *,
-        retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
-        wait_exponential_jitter: bool = True,
-        exponential_jitter_params: Mapping[str, float] | None = None,
-        stop_after_attempt: int = 3,
-    ) -> Runnable[Input, Output]:
-        """A copy that retries failed calls (each attempt is a child run)."""
-        from ._binding import RunnableRetry
-
-        return RunnableRetry(
-            bound=self,
-            retry_exception_types=retry_if_exception_type,
-            wait_exponential_jitter=wait_exponential_jitter,
-            exponential_jitter_params=exponential_jitter_params,
-            max_attempt_number=stop_after_attempt,
-        )
-
-    def with_fallbacks(
-        self,
-        fallbacks: Sequence[Runnable[Input, Output]],
-        *,
-        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
-        exception_key: str | None = None,
-    ) -> Runnable[Input, Output]:
-        """A runnable that tries ``fallbacks`` in order when this one raises."""
-        from ._fallbacks import RunnableWithFallbacks
-
-        return RunnableWithFallbacks(
-            runnable=self,
-            fallbacks=fallbacks,
-            exceptions_to_handle=exceptions_to_handle,
-            exception_key=exception_key,
-        )
 
 
 class RunnableCalls(Runnable[Input, Output]):
@@ -341,6 +333,12 @@ def _guarded(
     return one
 
 
+def _indexed(
+    one: Callable[[Any, RunnableConfig], Any], i: int, item: Any, config: RunnableConfig
+) -> tuple[int, Any]:
+    return (i, one(item, config))
+
+
 def _aguarded(
     ainvoke: Callable[..., Awaitable[Any]], return_exceptions: bool, kwargs: dict[str, Any]
 ) -> Callable[[Any, RunnableConfig], Awaitable[Any]]:
@@ -371,7 +369,12 @@ async def gather_with_concurrency(limit: int | None, coros: Sequence[Awaitable[A
 
 
 def coerce_to_runnable(thing: Any, where: str = "|") -> Runnable[Any, Any]:
-    """A runnable from a runnable, a callable (function or generator) or a dict of those."""
+    """A runnable from a runnable, a callable (function or generator) or a dict of those.
+
+    Example:
+        >>> coerce_to_runnable({"double": lambda x: 2 * x}).invoke(3)
+        {'double': 6}
+    """
     if isinstance(thing, Runnable):
         return thing
     if is_foreign_runnable(thing):  # a langchain-core runnable: a step as it is

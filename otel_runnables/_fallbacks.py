@@ -49,6 +49,31 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
         """The runnable, then the fallbacks."""
         return [self.runnable, *self.fallbacks]
 
+    @property
+    def InputType(self) -> Any:
+        """The runnable's input type."""
+        return self.runnable.InputType
+
+    @property
+    def OutputType(self) -> Any:
+        """The runnable's output type."""
+        return self.runnable.OutputType
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The runnable's input schema."""
+        return self.runnable.get_input_schema(config)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The runnable's output schema."""
+        return self.runnable.get_output_schema(config)
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The configurable fields of the runnable and the fallbacks."""
+        from ._shapes import unique_config_specs
+
+        return unique_config_specs(self.runnables)
+
     def _check(self, input: Any) -> None:
         if self.exception_key is not None and not isinstance(input, dict):
             # langchain-core's message, word for word (the missing space included).

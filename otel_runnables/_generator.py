@@ -11,6 +11,7 @@ from ._config import RunnableConfig
 from ._iter import aclosing_iter
 from ._lambda import accepts_config
 from ._run import Run
+from ._schema import create_schema, hints_of, is_model_class
 
 __all__ = ["RunnableGenerator"]
 
@@ -57,6 +58,37 @@ class RunnableGenerator(RunnableKind[Input, Output]):
 
     def __repr__(self) -> str:
         return f"RunnableGenerator({self.name})"
+
+    # -- types and schemas from the generator function ------------------------------------
+    @property
+    def _function(self) -> Callable[..., Any]:
+        return getattr(self, "_func", None) or self._afunc
+
+    @property
+    def InputType(self) -> Any:
+        """The item type of the first parameter's ``Iterator[...]`` hint (else ``Any``)."""
+        hint = hints_of(self._function)[0]
+        return Any if hint is inspect.Parameter.empty else getattr(hint, "__args__", (Any,))[0]
+
+    @property
+    def OutputType(self) -> Any:
+        """The item type of the ``Iterator[...]`` return hint (else ``Any``)."""
+        hint = hints_of(self._function)[1]
+        return Any if hint is inspect.Signature.empty else getattr(hint, "__args__", (Any,))[0]
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """From :attr:`InputType` (type hints resolved in the function's module)."""
+        return self._schema("Input", self.InputType)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """From :attr:`OutputType`."""
+        return self._schema("Output", self.OutputType)
+
+    def _schema(self, suffix: str, root: Any) -> Any:
+        if is_model_class(root):
+            return root
+        module = getattr(self._function, "__module__", None)
+        return create_schema(self.get_name(suffix), root=root, module=module)
 
     # As in langchain-core, the keyword arguments of ``bind`` and of the call reach the
     # generator function, with ``config`` added when it takes one.

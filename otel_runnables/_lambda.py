@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import collections.abc
+import functools
 import inspect
+import operator
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import Input, Output, Runnable, RunnableKind
 from ._config import RunnableConfig, patch_config, run_in_executor
 from ._iter import Accumulator, aclosing_iter
 from ._run import Run
+from ._schema import Typed, create_schema, hints_of, is_model_class
+from ._source import first_arg_dict_keys, nonlocal_values
+
+if TYPE_CHECKING:
+    from ._graph import Graph
 
 __all__ = ["RunnableLambda", "accepts_config", "chain"]
 
@@ -20,6 +28,15 @@ def accepts_config(func: Callable[..., Any]) -> bool:
         return "config" in inspect.signature(func).parameters
     except (TypeError, ValueError):
         return False
+
+
+_ITERATORS = (collections.abc.Iterator, collections.abc.AsyncIterator)
+
+
+def _is_runnable(value: Any) -> bool:
+    from ._foreign import is_foreign_runnable
+
+    return isinstance(value, Runnable) or is_foreign_runnable(value)
 
 
 def _is_async(func: Any) -> bool:
@@ -79,6 +96,75 @@ class RunnableLambda(RunnableKind[Input, Output]):
 
     def __repr__(self) -> str:
         return f"RunnableLambda({self.get_name()})"
+
+    # -- types, schemas and graph from the function ---------------------------------------
+    @property
+    def _function(self) -> Callable[..., Any]:
+        return getattr(self, "func", None) or self.afunc
+
+    @property
+    def InputType(self) -> Any:
+        """The type hint of the function's first parameter (``Any`` without one)."""
+        hint = hints_of(self._function)[0]
+        return Any if hint is inspect.Parameter.empty else hint
+
+    @property
+    def OutputType(self) -> Any:
+        """The function's return hint (the item type of an ``Iterator`` / ``AsyncIterator``)."""
+        hint = hints_of(self._function)[1]
+        if hint is inspect.Signature.empty:
+            return Any
+        if getattr(hint, "__origin__", None) in _ITERATORS:
+            return getattr(hint, "__args__", (Any,))[0]
+        return hint
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """From the first parameter's hint; without one, the keys the function reads from its
+        input (``x["a"]``, ``x.get("b")``, an ``itemgetter``'s keys) as fields."""
+        func = self._function
+        if isinstance(func, operator.itemgetter):
+            items = repr(func).removeprefix("operator.itemgetter(")[:-1].split(", ")
+            if all(i[0] == i[-1] == "'" and i != "''" for i in items):
+                fields = {i[1:-1]: (Any, ...) for i in items}
+                return create_schema(self.get_name("Input"), fields=fields)
+            return create_schema(self.get_name("Input"), root=list[Any])
+        if self.InputType is Any and (keys := first_arg_dict_keys(func)):
+            return create_schema(self.get_name("Input"), fields=dict.fromkeys(keys, (Any, ...)))
+        return Typed.get_input_schema(self, config)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """From the function's return hint."""
+        root = self.OutputType
+        if is_model_class(root):
+            return root
+        module = getattr(self._function, "__module__", None)
+        return create_schema(self.get_name("Output"), root=root, module=module)
+
+    @functools.cached_property
+    def deps(self) -> list[Runnable[Any, Any]]:
+        """The runnables the function calls (found by name in its globals and closure)."""
+        found: list[Runnable[Any, Any]] = []
+        for value in nonlocal_values(self._function):
+            if _is_runnable(value):
+                found.append(value)
+            elif _is_runnable(getattr(value, "__self__", None)):
+                found.append(value.__self__)
+        return found
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The configurable fields of the runnables the function calls."""
+        from ._shapes import unique_config_specs
+
+        return unique_config_specs(self.deps)
+
+    def get_graph(self, config: RunnableConfig | None = None) -> Graph:
+        """The function's node, or the graphs of the runnables it calls side by side."""
+        from ._graph import Drawable, attach_between
+
+        if self.deps:
+            return attach_between(self, self.deps, config, step_config=False)
+        return Drawable.get_graph(self, config)
 
     # -- calling the user's function -----------------------------------------------------
     # As in langchain-core, the keyword arguments of ``bind`` and of the call reach the

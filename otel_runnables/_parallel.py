@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import Input, Runnable, RunnableKind, coerce_to_runnable
 from ._config import RunnableConfig, get_executor_for_config, hop
 from ._iter import AddableDict, atee, tee
 from ._run import Run
 
-__all__ = ["RunnableParallel"]
+if TYPE_CHECKING:
+    from ._graph import Graph
+
+__all__ = ["RunnableMap", "RunnableParallel"]
 
 
 class RunnableParallel(RunnableKind[Input, dict[str, Any]]):
@@ -45,6 +48,46 @@ class RunnableParallel(RunnableKind[Input, dict[str, Any]]):
     @staticmethod
     def _step_config(run: Run, key: str) -> RunnableConfig:
         return run.child_config(f"map:key:{key}")
+
+    # -- types, schemas and graph from the steps ---------------------------------------------
+    @property
+    def InputType(self) -> Any:
+        """The first step's input type that is set (else ``Any``)."""
+        for step in self.steps__.values():
+            if step.InputType:
+                return step.InputType
+        return Any
+
+    @property
+    def OutputType(self) -> Any:
+        """``dict[str, Any]``."""
+        return dict[str, Any]
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The fields of the steps' dict input schemas (or, if a step takes something else,
+        the schema of :attr:`InputType`)."""
+        from ._shapes import parallel_input_schema
+
+        return parallel_input_schema(self, list(self.steps__.values()), config)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """One field per key, of that step's output type."""
+        from ._shapes import parallel_output_schema
+
+        return parallel_output_schema(self, self.steps__)
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The configurable fields of the steps."""
+        from ._shapes import unique_config_specs
+
+        return unique_config_specs(list(self.steps__.values()))
+
+    def get_graph(self, config: RunnableConfig | None = None) -> Graph:
+        """The steps' graphs side by side between the input and output schemas."""
+        from ._graph import attach_between
+
+        return attach_between(self, list(self.steps__.values()), config, step_config=False)
 
     # -- invoke ----------------------------------------------------------------------------
     def _invoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
@@ -120,3 +163,7 @@ class RunnableParallel(RunnableKind[Input, dict[str, Any]]):
                 await asyncio.wait(pending)
             for _, gen in generators:
                 await gen.aclose()  # type: ignore[attr-defined]
+
+
+RunnableMap = RunnableParallel
+"""langchain-core's other name of :class:`RunnableParallel`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import RunnableKind
 from ._config import RunnableConfig, ensure_config, get_executor_for_config, run_in_executor
@@ -12,6 +12,9 @@ from ._iter import Accumulator, AddableDict, aclosing_iter, atee, tee
 from ._lambda import accepts_config
 from ._parallel import RunnableParallel
 from ._run import Run
+
+if TYPE_CHECKING:
+    from ._graph import Graph
 
 __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 
@@ -41,15 +44,27 @@ class RunnablePassthrough(RunnableKind[Any, Any]):
         func: Callable[..., Any] | None = None,
         afunc: Callable[..., Any] | None = None,
         *,
+        input_type: Any | None = None,
         name: str | None = None,
     ) -> None:
         self.func = func
         self.afunc = afunc
+        self.input_type = input_type
         if name is not None:
             self.name = name
 
     def __repr__(self) -> str:
         return "RunnablePassthrough()"
+
+    @property
+    def InputType(self) -> Any:
+        """``input_type`` (``Any`` unless given)."""
+        return self.input_type or Any
+
+    @property
+    def OutputType(self) -> Any:
+        """The input type: the input comes out unchanged."""
+        return self.input_type or Any
 
     @classmethod
     def assign(cls, **kwargs: Any) -> RunnableAssign:
@@ -133,6 +148,43 @@ class RunnableAssign(RunnableKind[Any, Any]):
     def __repr__(self) -> str:
         return f"RunnableAssign(mapper={self.mapper!r})"
 
+    @property
+    def InputType(self) -> Any:
+        """``dict[str, Any]``."""
+        return dict[str, Any]
+
+    @property
+    def OutputType(self) -> Any:
+        """``dict[str, Any]``."""
+        return dict[str, Any]
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The mapper's input schema when it is a dict schema."""
+        from ._shapes import assign_input_schema
+
+        return assign_input_schema(self, config)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The input's fields and the mapper's outputs."""
+        from ._shapes import assign_output_schema
+
+        return assign_output_schema(self, config)
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The mapper's configurable fields."""
+        return list(self.mapper.config_specs)
+
+    def get_graph(self, config: RunnableConfig | None = None) -> Graph:
+        """The mapper's graph, with a passthrough node beside its steps."""
+        graph = self.mapper.get_graph(config)
+        first, last = graph.first_node(), graph.last_node()
+        if first is not None and last is not None:
+            passthrough = graph.add_node(RunnablePassthrough())
+            graph.add_edge(first, passthrough)
+            graph.add_edge(passthrough, last)
+        return graph
+
     def _invoke(self, input: Any, run: Run, **kwargs: Any) -> dict[str, Any]:
         if not isinstance(input, dict):
             raise ValueError(_NOT_A_DICT)
@@ -197,6 +249,16 @@ class RunnablePick(RunnableKind[Any, Any]):
 
     def __init__(self, keys: str | list[str]) -> None:
         self.keys = keys
+
+    @property
+    def InputType(self) -> Any:
+        """``dict[str, Any]``."""
+        return dict[str, Any]
+
+    @property
+    def OutputType(self) -> Any:
+        """``Any``."""
+        return Any
 
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
         """``RunnablePick<k1,k2>`` unless named."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._base import Input, Output, Runnable, RunnableKind, coerce_to_runnable
 from ._config import RunnableConfig, hop
 from ._run import Run
+
+if TYPE_CHECKING:
+    from ._graph import Graph
 
 __all__ = ["RunnableSequence"]
 
@@ -56,6 +59,42 @@ class RunnableSequence(RunnableKind[Input, Output]):
 
     def __repr__(self) -> str:
         return " | ".join(repr(step) for step in self.steps)
+
+    # -- types, schemas and graph from the steps ---------------------------------------------
+    @property
+    def InputType(self) -> Any:
+        """The first step's input type."""
+        return self.first.InputType
+
+    @property
+    def OutputType(self) -> Any:
+        """The last step's output type."""
+        return self.last.OutputType
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The first step's input schema (through a leading ``assign`` or ``pick``)."""
+        from ._shapes import sequence_input_schema
+
+        return sequence_input_schema(self.steps, config)
+
+    def get_output_schema(self, config: RunnableConfig | None = None) -> Any:
+        """The last step's output schema (through a final ``assign`` or ``pick``)."""
+        from ._shapes import sequence_output_schema
+
+        return sequence_output_schema(self.steps, config)
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """The configurable fields of the steps."""
+        from ._shapes import unique_config_specs
+
+        return unique_config_specs(self.steps)
+
+    def get_graph(self, config: RunnableConfig | None = None) -> Graph:
+        """The steps' graphs, one after the other."""
+        from ._graph import chain_graphs
+
+        return chain_graphs(self.steps, config)
 
     def __or__(self, other: Any) -> Runnable[Input, Any]:
         return RunnableSequence(*self.steps, coerce_to_runnable(other, "|"), name=self.name)
