@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._base import BatchConfig, Input, Output, Runnable, RunnableCalls
 from ._compose import Composing
-from ._config import CONFIG_KEYS, RunnableConfig, check_config, merge_configs
+from ._config import (
+    CONFIG_KEYS,
+    DEFAULT_RECURSION_LIMIT,
+    RunnableConfig,
+    check_config,
+    merge_configs,
+)
 from ._iter import aclosing_iter
 from ._run import Run
 from ._schema import Typed
@@ -249,9 +255,12 @@ class RunnableBinding(Runnable[Input, Output]):
 
 def _as_langchain_merges(config: RunnableConfig) -> RunnableConfig:
     """``config`` as langchain-core's merged configs are (what a config factory, so a listener,
-    gets): with ``tags``, ``metadata`` and ``configurable``, unknown keys in ``configurable``."""
+    gets): with ``tags``, ``metadata`` and ``configurable``, unknown keys in ``configurable``,
+    no default ``recursion_limit``."""
     out: dict[str, Any] = {"tags": [], "metadata": {}, "configurable": {}}
     for key, value in config.items():
+        if value is None or (key == "recursion_limit" and value == DEFAULT_RECURSION_LIMIT):
+            continue
         if key in CONFIG_KEYS:
             out[key] = value
         else:

@@ -360,7 +360,7 @@ class RunnableConfigurableAlternatives(DynamicRunnable[Input, Output]):
             id=self.which.id,
             name=self.which.name,
             description=self.which.description,
-            annotation=enum_of(self.which, self.which.name or self.which.id, keys),
+            annotation=enum_of((self.which, *keys), self.which.name or self.which.id, keys),
             default=self.default_key,
             is_shared=self.which.is_shared,
         )

@@ -164,13 +164,12 @@ def root_of(schema: Any) -> Any:
 
 
 def schema_fields(schema: Any) -> dict[str, tuple[Any, Any]]:
-    """``{key: (annotation, default)}`` of a schema with fields (empty for a root schema)."""
+    """``{key: (annotation, default)}`` of a schema's fields (a root schema has one field,
+    ``root``, as a pydantic root model has)."""
     if isinstance(schema, Schema):
         if schema.fields is None:
-            return {}
+            return {"root": (schema.root, schema.root_default)}
         return {k: (schema.annotations[k], spec) for k, spec in schema.fields.items()}
-    if root_of(schema) is not NO_ROOT:
-        return {}
     out: dict[str, tuple[Any, Any]] = {}
     for key, info in schema.model_fields.items():
         default = ... if info.is_required() else info.get_default(call_default_factory=True)

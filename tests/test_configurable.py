@@ -136,3 +136,16 @@ def test_conflicting_specs_raise() -> None:
     two = Greeter(greeting="other").configurable_fields(greeting=ConfigurableField(id="g"))
     with pytest.raises(ValueError, match="conflicting config specs"):
         _ = (one | two).config_specs
+
+
+def test_alternatives_with_the_same_field_keep_their_own_keys() -> None:
+    def alternatives(*keys: str) -> Any:
+        others = {key: RunnableLambda(lambda x: x) for key in keys}
+        return RunnableLambda(lambda x: x).configurable_alternatives(
+            ConfigurableField(id="op"), **others
+        )
+
+    first, second = alternatives("a"), alternatives("b", "c")
+    (spec_one,), (spec_two,) = first.config_specs, second.config_specs
+    assert sorted(m.value for m in spec_one.annotation) == ["a", "default"]
+    assert sorted(m.value for m in spec_two.annotation) == ["b", "c", "default"]
