@@ -38,6 +38,7 @@ from ._lambda import RunnableLambda, chain
 from ._listeners import ListenerRun
 from ._parallel import RunnableMap, RunnableParallel
 from ._passthrough import RunnableAssign, RunnablePassthrough, RunnablePick
+from ._router import RouterInput, RouterRunnable
 from ._sequence import RunnableSequence
 from ._version import __version__
 
@@ -53,6 +54,8 @@ __all__ = [
     "ConfigurableFieldSpec",
     "Graph",
     "ListenerRun",
+    "RouterInput",
+    "RouterRunnable",
     "Runnable",
     "RunnableAssign",
     "RunnableBinding",

@@ -128,6 +128,9 @@ class BaseCallbackHandler:
     def on_llm_new_token(self, token: Any, **kwargs: Any) -> Any:
         """A model run streamed a token (``chunk``: the chunk it came in)."""
 
+    def on_stream_event(self, event: Any, **kwargs: Any) -> Any:
+        """A chat model streamed a protocol event (``astream_events(version="v3")``)."""
+
     def on_llm_end(self, response: Any, **kwargs: Any) -> Any:
         """A model run ended with ``response`` (an ``LLMResult``)."""
 
@@ -182,7 +185,7 @@ class AsyncCallbackHandler(BaseCallbackHandler):
     """
 
     on_chain_start = on_chain_end = on_chain_error = on_custom_event = _nothing
-    on_llm_start = on_llm_new_token = on_llm_end = on_llm_error = _nothing
+    on_llm_start = on_llm_new_token = on_llm_end = on_llm_error = on_stream_event = _nothing
     on_tool_start = on_tool_end = on_tool_error = _nothing
     on_retriever_start = on_retriever_end = on_retriever_error = _nothing
     on_agent_action = on_agent_finish = on_text = on_retry = _nothing

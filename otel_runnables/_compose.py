@@ -162,6 +162,31 @@ class Composing(Generic[Input, Output]):
 
         return RunnableEach(bound=self._me())
 
+    def as_tool(
+        self,
+        args_schema: Any | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        arg_types: dict[str, type] | None = None,
+    ) -> Any:
+        """A langchain-core tool that invokes this runnable (langchain-core must be installed:
+        a tool is a langchain-core object; its runs reach this package's spans)."""
+        try:
+            from langchain_core.tools import convert_runnable_to_tool
+        except ImportError:
+            raise ImportError(
+                "as_tool() makes a langchain-core tool: install langchain-core "
+                "(pip install 'otel-runnables[langchain]')"
+            ) from None
+        return convert_runnable_to_tool(
+            self._me(),  # type: ignore[arg-type]
+            args_schema=args_schema,
+            name=name,
+            description=description,
+            arg_types=arg_types,
+        )
+
     # -- configurable ----------------------------------------------------------------------
     def configurable_fields(self, **kwargs: AnyConfigurableField) -> Runnable[Input, Output]:
         """A copy whose attributes named in ``kwargs`` can be set per call, through

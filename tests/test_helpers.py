@@ -8,7 +8,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -23,6 +23,11 @@ from otel_runnables import (
     get_config_list,
     run_in_executor,
 )
+
+
+class Args(TypedDict):
+    a: int
+    b: int
 
 
 async def test_run_in_executor_keeps_the_current_run() -> None:
@@ -85,3 +90,17 @@ def test_add_and_aadd() -> None:
 def test_runnable_map_is_runnable_parallel() -> None:
     assert RunnableMap is RunnableParallel
     assert RunnableMap(a=lambda x: x + 1).invoke(1) == {"a": 2}
+
+
+def test_as_tool_makes_a_langchain_tool() -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.tools import BaseTool
+
+    def total(d: Args) -> int:
+        return d["a"] + d["b"]
+
+    tool = RunnableLambda(total).as_tool(name="total", description="adds a and b")
+    assert isinstance(tool, BaseTool)
+    assert tool.invoke({"a": 1, "b": 2}) == 3
+    integer = {"type": "integer"}
+    assert tool.args == {"a": {"title": "A", **integer}, "b": {"title": "B", **integer}}
