@@ -35,7 +35,7 @@ from typing import Any
 Record = dict[str, Any]
 
 _ID_KEYS = ("run_id", "parent_run_id")
-_STABLE_TAG_PREFIXES = ("seq:step:", "map:key:", "retry:attempt:")
+_STABLE_TAG_PREFIXES = ("seq:step:", "map:key:", "retry:attempt:", "condition:", "branch:")
 
 
 def _as_id(value: Any) -> str | None:

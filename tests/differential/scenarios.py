@@ -22,21 +22,31 @@ from typing import Any
 FACADE_NAMES = (
     "AsyncCallbackHandler",
     "BaseCallbackHandler",
+    "ConfigurableField",
+    "RouterRunnable",
+    "RunnableBranch",
     "RunnableConfig",
+    "RunnableEach",
     "RunnableGenerator",
     "RunnableLambda",
     "RunnableParallel",
     "RunnablePassthrough",
+    "RunnablePick",
     "RunnableSequence",
     "adispatch_custom_event",
     "chain",
+    "coerce_to_runnable",
     "dispatch_custom_event",
+    "get_config_list",
+    "run_in_executor",
 )
 
 _ORACLE_SOURCES = {
     "AsyncCallbackHandler": "langchain_core.callbacks",
     "BaseCallbackHandler": "langchain_core.callbacks",
+    "RunnableEach": "langchain_core.runnables.base",
     "adispatch_custom_event": "langchain_core.callbacks",
+    "coerce_to_runnable": "langchain_core.runnables.base",
     "dispatch_custom_event": "langchain_core.callbacks",
 }
 
@@ -52,12 +62,20 @@ class Lib(SimpleNamespace):
     RunnableParallel: Any
     RunnablePassthrough: Any
     RunnableGenerator: Any
+    RunnableBranch: Any
+    RouterRunnable: Any
+    RunnableEach: Any
+    RunnablePick: Any
+    ConfigurableField: Any
     RunnableConfig: Any
     BaseCallbackHandler: Any
     AsyncCallbackHandler: Any
     chain: Any
     dispatch_custom_event: Any
     adispatch_custom_event: Any
+    coerce_to_runnable: Any
+    get_config_list: Any
+    run_in_executor: Any
 
 
 def load_oracle() -> Lib:
@@ -375,6 +393,7 @@ def run_scenario(sc: Scenario, lib: Lib) -> list[dict[str, Any]]:
 
 def all_scenarios() -> list[Scenario]:
     from . import (  # noqa: F401  (imported for their registrations)
+        scenarios_api,
         scenarios_callbacks,
         scenarios_events,
         scenarios_mixed,
