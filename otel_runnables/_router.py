@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any
+
+if sys.version_info >= (3, 12):
+    from typing import TypedDict
+else:  # pydantic reads the fields of typing_extensions' TypedDict only (before 3.12)
+    try:
+        from typing_extensions import TypedDict
+    except ImportError:  # pragma: no cover - opentelemetry-api brings typing_extensions
+        from typing import TypedDict
 
 from ._base import BatchConfig, Output, Runnable, coerce_to_runnable
 from ._config import RunnableConfig

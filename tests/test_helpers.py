@@ -8,9 +8,10 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypedDict
+from typing import Any
 
 import pytest
+from typing_extensions import TypedDict  # (pydantic needs this one before Python 3.12)
 
 from otel_runnables import (
     RunnableGenerator,
