@@ -9,15 +9,15 @@ import time
 from typing import Any
 
 import pytest
+from _support import Traced
 
 from otel_runnables import RunnableLambda
-from otel_runnables.testing import SpanRecorder
 
 
-def test_pairs_and_runs(otel_spans: SpanRecorder) -> None:
+def test_pairs_and_runs(traced: Traced) -> None:
     double = RunnableLambda(lambda x: x * 2, name="double")
     assert sorted(double.batch_as_completed([1, 2, 3])) == [(0, 2), (1, 4), (2, 6)]
-    assert len(otel_spans.by_name("double")) == 3
+    assert len(traced.by_name("double")) == 3
     assert list(double.batch_as_completed([])) == []
     assert list(double.batch_as_completed([5])) == [(0, 10)]
 

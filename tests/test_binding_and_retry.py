@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _support import Traced
 
 from otel_runnables import RunnableBinding, RunnableConfig, RunnableLambda, RunnableRetry
 from otel_runnables import _attributes as attrs
-from otel_runnables.testing import SpanRecorder
 
 
 def flaky(failures: int) -> RunnableLambda[Any, Any]:
@@ -25,14 +25,14 @@ def flaky(failures: int) -> RunnableLambda[Any, Any]:
     return RunnableLambda(step, name="flaky")
 
 
-def test_a_config_bound_outside_a_retry_tags_the_retry_run(otel_spans: SpanRecorder) -> None:
+def test_a_config_bound_outside_a_retry_tags_the_retry_run(traced: Traced) -> None:
     for wrapped in (
         flaky(1).with_retry(wait_exponential_jitter=False).with_config(tags=["outer"]),
         flaky(1).with_config(tags=["outer"]).with_retry(wait_exponential_jitter=False),
     ):
-        otel_spans.clear()
+        traced.clear()
         assert wrapped.invoke(1) == 1
-        spans = otel_spans.spans()
+        spans = traced.spans()
         root = next(s for s in spans if s.parent is None or s.parent.span_id not in
                     {x.context.span_id for x in spans})  # fmt: skip
         assert "outer" in tuple(root.attributes[attrs.TAGS])

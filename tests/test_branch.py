@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from _support import Traced
 
 from otel_runnables import RunnableBranch, RunnableGenerator, RunnableLambda
 from otel_runnables import _attributes as attrs
-from otel_runnables.testing import SpanRecorder
 
 
 def branch() -> RunnableBranch[Any, Any]:
@@ -22,7 +22,7 @@ def branch() -> RunnableBranch[Any, Any]:
     )
 
 
-def tags_by_name(recorder: SpanRecorder) -> dict[str, tuple[str, ...]]:
+def tags_by_name(recorder: Traced) -> dict[str, tuple[str, ...]]:
     return {s.name: tuple(s.attributes.get(attrs.TAGS, ())) for s in recorder.spans()}
 
 
@@ -35,35 +35,35 @@ async def test_outputs_async() -> None:
     assert [await branch().ainvoke(v) for v in ("a", 1, None)] == ["A", 2, "other"]
 
 
-def test_runs_and_tags(otel_spans: SpanRecorder) -> None:
+def test_runs_and_tags(traced: Traced) -> None:
     branch().invoke(1)
-    assert otel_spans.tree() == [
+    assert traced.tree() == [
         ("RunnableBranch", [("is_str", []), ("is_int", []), ("RunnableLambda", [])])
     ]
-    tags = tags_by_name(otel_spans)
+    tags = tags_by_name(traced)
     assert tags["is_str"] == ("condition:1",)
     assert tags["is_int"] == ("condition:2",)
     assert tags["RunnableLambda"] == ("branch:2",)
 
 
-def test_default_branch_tag(otel_spans: SpanRecorder) -> None:
+def test_default_branch_tag(traced: Traced) -> None:
     branch().invoke(None)
-    assert tags_by_name(otel_spans)["fallback"] == ("branch:default",)
+    assert tags_by_name(traced)["fallback"] == ("branch:default",)
 
 
-async def test_runs_and_tags_async(otel_spans: SpanRecorder) -> None:
+async def test_runs_and_tags_async(traced: Traced) -> None:
     await branch().ainvoke("x")
-    assert otel_spans.tree() == [("RunnableBranch", [("is_str", []), ("RunnableLambda", [])])]
-    assert tags_by_name(otel_spans)["RunnableLambda"] == ("branch:1",)
+    assert traced.tree() == [("RunnableBranch", [("is_str", []), ("RunnableLambda", [])])]
+    assert tags_by_name(traced)["RunnableLambda"] == ("branch:1",)
 
 
-def test_a_failing_condition_fails_the_branch(otel_spans: SpanRecorder) -> None:
+def test_a_failing_condition_fails_the_branch(traced: Traced) -> None:
     def broken(x: Any) -> bool:
         raise KeyError("no")
 
     with pytest.raises(KeyError):
         RunnableBranch((broken, lambda x: x), lambda x: x).invoke(1)
-    failed = {s.name for s in otel_spans.spans() if not s.status.is_ok}
+    failed = {s.name for s in traced.spans() if not s.status.is_ok}
     assert failed == {"broken", "RunnableBranch"}
 
 
@@ -78,10 +78,10 @@ async def awords(chunks: AsyncIterator[str]) -> AsyncIterator[str]:
             yield word
 
 
-def test_stream_streams_the_chosen_branch(otel_spans: SpanRecorder) -> None:
+def test_stream_streams_the_chosen_branch(traced: Traced) -> None:
     streaming = RunnableBranch((lambda x: True, RunnableGenerator(words)), lambda x: x)
     assert list(streaming.stream("a b c")) == ["a", "b", "c"]
-    (root,) = otel_spans.by_name("RunnableBranch")
+    (root,) = traced.by_name("RunnableBranch")
     assert root.attributes[attrs.OUTPUT_VALUE] == "abc"  # the chunks added up
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _support import Traced
 
 from otel_runnables import (
     ConfigurableField,
@@ -17,7 +18,6 @@ from otel_runnables import (
     RunnableLambda,
     RunnablePick,
 )
-from otel_runnables.testing import SpanRecorder
 
 
 class Greeter(Runnable[str, str]):
@@ -115,13 +115,13 @@ def test_alternatives_with_prefixed_keys() -> None:
     assert {s.id for s in chooser.config_specs} == {"which", "which==picker/key"}
 
 
-def test_the_run_is_the_resolved_runnables(otel_spans: SpanRecorder) -> None:
+def test_the_run_is_the_resolved_runnables(traced: Traced) -> None:
     inc = RunnableLambda(lambda x: x + 1, name="inc")
     op = inc.configurable_alternatives(
         ConfigurableField(id="op"), double=RunnableLambda(lambda x: x * 2, name="double")
     )
     op.invoke(1, {"configurable": {"op": "double"}})
-    assert otel_spans.tree() == [("double", [])]
+    assert traced.tree() == [("double", [])]
 
 
 def test_in_a_pipeline_the_config_reaches_the_step() -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from _support import Traced
+
 from otel_runnables import BaseCallbackHandler, RunnableEach, RunnableLambda
 from otel_runnables import _attributes as attrs
-from otel_runnables.testing import SpanRecorder
 
 inc = RunnableLambda(lambda x: x + 1, name="inc")
 
@@ -25,27 +26,27 @@ async def test_outputs_async() -> None:
     assert [c async for c in inc.map().astream([1])] == [[2]]
 
 
-def test_one_run_with_a_child_per_element(otel_spans: SpanRecorder) -> None:
+def test_one_run_with_a_child_per_element(traced: Traced) -> None:
     inc.map().invoke([1, 2], {"tags": ["t"]})
-    (root,) = otel_spans.by_name("RunnableEach<inc>")
-    children = otel_spans.by_name("inc")
+    (root,) = traced.by_name("RunnableEach<inc>")
+    children = traced.by_name("inc")
     assert len(children) == 2
     assert all(c.parent is not None and c.parent.span_id == root.context.span_id for c in children)
     assert all(tuple(c.attributes[attrs.TAGS]) == ("t",) for c in children)  # untagged children
 
 
-def test_with_config_and_bind_reach_each_element(otel_spans: SpanRecorder) -> None:
+def test_with_config_and_bind_reach_each_element(traced: Traced) -> None:
     echo = RunnableLambda(lambda x, **kw: (x, kw), name="echo")
     assert echo.map().bind(k=1).invoke([0]) == [(0, {"k": 1})]
     assert echo.map().invoke([0], k=2) == [(0, {"k": 2})]
-    otel_spans.clear()
+    traced.clear()
     echo.map().with_config(tags=["each"]).invoke([0, 1])
-    (root,) = otel_spans.by_name("RunnableEach<echo>")
+    (root,) = traced.by_name("RunnableEach<echo>")
     assert tuple(root.attributes.get(attrs.TAGS, ())) == ()
-    assert {tuple(s.attributes[attrs.TAGS]) for s in otel_spans.by_name("echo")} == {("each",)}
+    assert {tuple(s.attributes[attrs.TAGS]) for s in traced.by_name("echo")} == {("each",)}
 
 
-def test_an_element_that_fails_fails_the_run(otel_spans: SpanRecorder) -> None:
+def test_an_element_that_fails_fails_the_run(traced: Traced) -> None:
     def check(x: int) -> int:
         if x < 0:
             raise ValueError(f"negative: {x}")
@@ -57,7 +58,7 @@ def test_an_element_that_fails_fails_the_run(otel_spans: SpanRecorder) -> None:
         assert str(exc) == "negative: -1"
     else:
         raise AssertionError("no error")
-    (root,) = otel_spans.by_name("RunnableEach<check>")
+    (root,) = traced.by_name("RunnableEach<check>")
     assert not root.status.is_ok
 
 
