@@ -116,10 +116,16 @@ def _free_names(function: ast.AST) -> list[str]:
     return [name for name in loads if name not in stores]
 
 
-@functools.lru_cache(maxsize=256)
 def nonlocal_values(func: Callable[..., Any]) -> list[Any]:
     """The values of the globals and closure variables the function reads (attribute paths
     like ``agent.chain.invoke`` followed to their value), in the order they are found."""
+    try:
+        return _cached_nonlocal_values(func)
+    except TypeError:  # an unhashable callable: nothing to cache it by
+        return _nonlocal_values(func)
+
+
+def _nonlocal_values(func: Callable[..., Any]) -> list[Any]:
     tree = _tree(func)
     if tree is None:
         return []
@@ -155,3 +161,6 @@ def _follow(value: Any, path: list[str]) -> Any:
         except AttributeError:
             return _MISSING
     return value
+
+
+_cached_nonlocal_values = functools.lru_cache(maxsize=256)(_nonlocal_values)

@@ -149,3 +149,13 @@ def test_to_json() -> None:
     assert data["nodes"][0] == {"id": 0, "type": "schema", "data": "add_one_input"}
     with_schemas = RunnableLambda(add_one).get_graph().to_json(with_schemas=True)
     assert with_schemas["nodes"][0]["data"] == {"title": "add_one_input", "type": "integer"}
+
+
+def test_an_unhashable_callable_has_a_graph() -> None:
+    class Step:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, x: int) -> int:
+            return x
+
+    assert names(RunnableLambda(Step()).get_graph()) == ["LambdaInput", "Lambda", "LambdaOutput"]
