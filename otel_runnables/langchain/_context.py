@@ -36,36 +36,16 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from ._handler import Bridge, Slot, current_slot
+from ._handler import Bridge, Slot
+from ._streams import RunBox, astepped, counted, stepped, waiting
+from ._versions import supported, version_range
 
-__all__ = ["Patches", "SUPPORTED"]
+__all__ = ["Patches"]
 
 logger = logging.getLogger("otel_runnables")
 
 # Cancellations after which langchain-core sends a model or retriever call no end.
 _ABANDONING = (asyncio.CancelledError, KeyboardInterrupt)
-
-SUPPORTED = {"langchain-core": ((1, 0), (2, 0)), "langgraph": ((1, 0), (2, 0))}
-"""Distributions whose private functions are wrapped: the tested versions, [low, high)."""
-
-
-def _version(distribution: str) -> tuple[int, ...] | None:
-    try:
-        text = metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-    parts = []
-    for piece in text.split(".")[:2]:
-        digits = "".join(c for c in piece if c.isdigit())
-        parts.append(int(digits or 0))
-    return tuple(parts)
-
-
-def supported(distribution: str) -> bool:
-    """Whether the installed ``distribution`` is a version the wrappers were tested with."""
-    version = _version(distribution)
-    low, high = SUPPORTED[distribution]
-    return version is not None and low <= version < high
 
 
 class Patches:
@@ -90,7 +70,7 @@ class Patches:
                 " tested with (%s); runs are traced, but a run's span is not made current for"
                 " its code",
                 metadata.version("langchain-core"),
-                _range("langchain-core"),
+                version_range("langchain-core"),
             )
             return
         from langchain_core.language_models import BaseChatModel, BaseLLM
@@ -126,7 +106,7 @@ class Patches:
                     " tested with (%s); graph nodes are traced, but a node's span is not made"
                     " current for its code",
                     metadata.version("langgraph"),
-                    _range("langgraph"),
+                    version_range("langgraph"),
                 )
                 return
             module = sys.modules["langgraph._internal._runnable"]
@@ -213,8 +193,8 @@ class Patches:
         def transform_stream(
             self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
         ) -> Iterator[Any]:
-            box = _RunBox()
-            stream = original(self_, inputs, _counted(bridge, transformer, box), *args, **kwargs)
+            box = RunBox()
+            stream = original(self_, inputs, counted(bridge, transformer, box), *args, **kwargs)
             try:
                 # not yield from: on close it would close the stream before this frame sees
                 # GeneratorExit, and langchain-core would end the run as completed
@@ -235,10 +215,10 @@ class Patches:
         async def atransform_stream(
             self_: Any, inputs: Any, transformer: Any, *args: Any, **kwargs: Any
         ) -> AsyncIterator[Any]:
-            box = _RunBox()
-            counted = _counted(bridge, transformer, box)
+            box = RunBox()
+            transform = counted(bridge, transformer, box)
             try:
-                stream = original(self_, inputs, counted, *args, **kwargs)
+                stream = original(self_, inputs, transform, *args, **kwargs)
                 async for chunk in stream:
                     yield chunk
             except GeneratorExit:
@@ -287,7 +267,7 @@ class Patches:
     def _call(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
             slot = Slot(run_type)
-            with _waiting(slot):
+            with waiting(slot):
                 return original(self_, *args, **kwargs)
 
         return call
@@ -297,7 +277,7 @@ class Patches:
 
         async def call(self_: Any, *args: Any, **kwargs: Any) -> Any:
             slot = Slot(run_type)
-            with _waiting(slot):
+            with waiting(slot):
                 try:
                     return await original(self_, *args, **kwargs)
                 except _ABANDONING as exc:
@@ -319,82 +299,16 @@ class Patches:
     @staticmethod
     def _stream(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def stream(self_: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            return _stepped(Slot(run_type), original(self_, *args, **kwargs))
+            return stepped(Slot(run_type), original(self_, *args, **kwargs))
 
         return stream
 
     @staticmethod
     def _astream(run_type: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def astream(self_: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            return _astepped(Slot(run_type), original(self_, *args, **kwargs))
+            return astepped(Slot(run_type), original(self_, *args, **kwargs))
 
         return astream
-
-
-class _RunBox:
-    """The run of one streamed call, once its transformer is called."""
-
-    __slots__ = ("run",)
-
-    def __init__(self) -> None:
-        self.run: Any = None
-
-    def cancel(self) -> None:
-        if self.run is not None:
-            self.run.cancelled = True
-
-
-def _counted(bridge: Bridge, transformer: Callable[..., Any], box: _RunBox) -> Callable[..., Any]:
-    """``transformer`` whose output chunks are reported to its run (langchain-core hands a
-    transformer that asks for it the run's manager, and the child config)."""
-    from langchain_core.runnables.utils import accepts_config, accepts_run_manager
-
-    wants_manager = accepts_run_manager(transformer)
-    wants_config = accepts_config(transformer)
-
-    def transformer_counted(
-        chunks: Any, run_manager: Any = None, config: Any = None, **kwargs: Any
-    ) -> Any:
-        if wants_manager:
-            kwargs["run_manager"] = run_manager
-        if wants_config:
-            kwargs["config"] = config
-        output = transformer(chunks, **kwargs)
-        run = box.run = bridge.run_of(getattr(run_manager, "run_id", None))
-        if run is None:
-            return output
-        if hasattr(output, "__anext__"):
-            return _acounting(run, output)
-        return _counting_chunks(run, output)
-
-    return transformer_counted
-
-
-def _counting_chunks(run: Any, iterator: Iterator[Any]) -> Iterator[Any]:
-    try:
-        for chunk in iterator:
-            run.chunk(chunk)
-            yield chunk
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
-
-
-async def _acounting(run: Any, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    try:
-        async for chunk in iterator:
-            run.chunk(chunk)
-            yield chunk
-    finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
-def _range(distribution: str) -> str:
-    (a, b), (c, d) = SUPPORTED[distribution]
-    return f">={a}.{b},<{c}.{d}"
 
 
 def _holds(module: Any, function: Any) -> bool:
@@ -422,139 +336,3 @@ def _run_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 def _is_manager(value: Any) -> bool:
     return hasattr(value, "run_id") and hasattr(value, "on_llm_end")
-
-
-@contextlib.contextmanager
-def _waiting(slot: Slot) -> Iterator[None]:
-    """Offer ``slot`` to the start hook; detach what it attached when the block exits."""
-    reset = current_slot.set(slot)
-    try:
-        yield
-    finally:
-        if slot.token is not None:
-            otel_context.detach(slot.token)
-            slot.token = None
-        current_slot.reset(reset)
-
-
-@contextlib.contextmanager
-def _step(slot: Slot) -> Iterator[None]:
-    """One pull of a stream: its run's span current (attached here, or by the start hook)."""
-    if slot.run is None:
-        with _waiting(slot):
-            yield
-        return
-    span_context = slot.run.otel_context
-    token = None if span_context is None else otel_context.attach(span_context)
-    try:
-        yield
-    finally:
-        if token is not None:
-            otel_context.detach(token)
-
-
-_END: Any = object()
-
-
-def _stepped(slot: Slot, iterator: Iterator[Any]) -> Iterator[Any]:
-    try:
-        while True:
-            with _step(slot):
-                chunk = next(iterator, _END)
-            if chunk is _END:
-                return
-            yield chunk
-    finally:
-        close = getattr(iterator, "close", None)
-        with _step(slot):
-            if close is not None:
-                close()
-
-
-async def _astepped(slot: Slot, iterator: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    try:
-        while True:
-            with _step(slot):
-                chunk = await anext(iterator, _END)
-            if chunk is _END:
-                return
-            yield chunk
-    finally:
-        await _aclosed(slot, iterator)
-
-
-async def _aclosed(slot: Slot, iterator: AsyncIterator[Any]) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        with _step(slot):
-            await aclose()
-
-
-def fix_async_llm_start() -> Callable[[], None] | None:
-    """Work around langchain-ai/langchain#39633, where it is present.
-
-    With any ``run_inline`` handler (this bridge's is one), ``AsyncCallbackManager.on_llm_start``
-    calls only the inline handlers: users' other handlers would lose ``on_llm_start`` of async
-    completion LLMs. A probe decides; the fix calls the handlers the original skipped, after
-    it, as langchain-core calls non-inline handlers after inline ones. Returns the undo.
-    """
-    from langchain_core.callbacks import AsyncCallbackManager
-    from langchain_core.callbacks.manager import ahandle_event
-
-    if not _drops_non_inline_llm_start():
-        return None
-    original = AsyncCallbackManager.__dict__["on_llm_start"]
-
-    @functools.wraps(original)
-    async def on_llm_start(
-        self: Any, serialized: Any, prompts: list[str], run_id: Any = None, **kwargs: Any
-    ) -> Any:
-        managers = await original(self, serialized, prompts, run_id, **kwargs)
-        skipped = [h for h in self.handlers if not h.run_inline]
-        if skipped and len(skipped) < len(self.handlers):
-            await asyncio.gather(
-                *(
-                    ahandle_event(
-                        skipped,
-                        "on_llm_start",
-                        "ignore_llm",
-                        serialized,
-                        [prompt],
-                        run_id=manager.run_id,
-                        parent_run_id=self.parent_run_id,
-                        tags=self.tags,
-                        metadata=self.metadata,
-                        **kwargs,
-                    )
-                    for prompt, manager in zip(prompts, managers, strict=True)
-                )
-            )
-        return managers
-
-    setattr(AsyncCallbackManager, "on_llm_start", on_llm_start)  # noqa: B010
-
-    def undo() -> None:
-        if AsyncCallbackManager.__dict__.get("on_llm_start") is on_llm_start:
-            setattr(AsyncCallbackManager, "on_llm_start", original)  # noqa: B010
-
-    return undo
-
-
-def _drops_non_inline_llm_start() -> bool:
-    """Run the probe of :func:`fix_async_llm_start` on a private loop in a worker thread."""
-    from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackHandler
-
-    seen: list[str] = []
-
-    class Probe(BaseCallbackHandler):
-        def __init__(self, inline: bool) -> None:
-            self.run_inline = inline
-
-        def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
-            seen.append("inline" if self.run_inline else "other")
-
-    manager = AsyncCallbackManager([Probe(True), Probe(False)])
-    worker = threading.Thread(target=lambda: asyncio.run(manager.on_llm_start({}, ["probe"])))
-    worker.start()
-    worker.join()
-    return "inline" in seen and "other" not in seen

@@ -25,9 +25,10 @@ from typing import Any
 from opentelemetry import trace
 
 from .._otel import SPAN_SINK, SpanSink
-from ._context import SUPPORTED, fix_async_llm_start, supported
 from ._handler import Bridge
+from ._llm_start import fix_async_llm_start
 from ._mixed import shared
+from ._versions import supported, version_range
 
 __all__ = ["LangChainInstrumentor"]
 
@@ -160,14 +161,10 @@ class LangChainInstrumentor:
             return False
         if supported("langchain-core"):
             return True
-        (a, b), (c, d) = SUPPORTED["langchain-core"]
         logger.error(
-            "otel_runnables.langchain instruments langchain-core >=%d.%d,<%d.%d, but %s is"
-            " installed: nothing is instrumented",
-            a,
-            b,
-            c,
-            d,
+            "otel_runnables.langchain instruments langchain-core %s, but %s is installed:"
+            " nothing is instrumented",
+            version_range("langchain-core"),
             version,
         )
         return False
