@@ -66,11 +66,15 @@ class Runnable(
 
     # -- naming ------------------------------------------------------------------------
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """The run name: ``name``, else this runnable's name, else its class name."""
-        name = name or self.name or type(self).__name__
+        """The run name: ``name``, else this runnable's name, else its default name."""
+        name = name or self.name or self._default_name()
         if suffix:
             return f"{name}{suffix}" if name[0].isupper() else f"{name}_{suffix.lower()}"
         return name
+
+    def _default_name(self) -> str:
+        """The name of an unnamed runnable: its class name (kinds named by their parts say so)."""
+        return type(self).__name__
 
     # -- calls -------------------------------------------------------------------------
     def invoke(self, input: Input, config: RunnableConfig | None = None, **kwargs: Any) -> Output:

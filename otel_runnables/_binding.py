@@ -26,7 +26,6 @@ from ._schema import Typed
 
 if TYPE_CHECKING:
     from ._graph import Graph
-    from ._listeners import Listener
 
 ConfigFactory = Callable[[RunnableConfig], RunnableConfig]
 
@@ -135,17 +134,11 @@ class RunnableBinding(Runnable[Input, Output]):
             custom_output_type=self.custom_output_type if output_type is None else output_type,
         )
 
-    def with_listeners(
-        self,
-        *,
-        on_start: Listener | None = None,
-        on_end: Listener | None = None,
-        on_error: Listener | None = None,
-    ) -> Runnable[Input, Output]:
+    def _listened(self, method: str, *listeners: Any) -> Runnable[Input, Output]:
         """A binding that also calls these listeners."""
         from ._listeners import listeners_factory
 
-        factory = listeners_factory(on_start, on_end, on_error)
+        factory = listeners_factory(*listeners)
         return self._copy(config_factories=[factory, *self.config_factories])
 
     def with_retry(self, **kwargs: Any) -> Runnable[Input, Output]:
@@ -343,7 +336,7 @@ class RunnableRetry(RunnableCalls[Input, Output], RunnableBinding[Input, Output]
     with_config = Composing.with_config
     bind = Composing.bind
     with_types = Composing.with_types
-    with_listeners = Composing.with_listeners
+    _listened = Composing._listened
     with_retry = Composing.with_retry  # type: ignore[assignment]
 
     # Each input is invoked (with retries) on its own, not batched through ``bound``.

@@ -99,11 +99,7 @@ class Composing(Generic[Input, Output]):
     ) -> Runnable[Input, Output]:
         """A copy that calls ``on_start`` / ``on_end`` / ``on_error`` with its run (a
         ``ListenerRun``; a listener with a ``config`` parameter also gets the config)."""
-        from ._binding import RunnableBinding
-        from ._listeners import listeners_factory
-
-        factory = listeners_factory(on_start, on_end, on_error)
-        return RunnableBinding(bound=self._me(), config_factories=[factory])
+        return self._listened("with_listeners", on_start, on_end, on_error)
 
     def with_alisteners(
         self,
@@ -113,10 +109,15 @@ class Composing(Generic[Input, Output]):
         on_error: AsyncListener | None = None,
     ) -> Runnable[Input, Output]:
         """:meth:`with_listeners` for async listeners (awaited)."""
+        return self._listened("with_alisteners", on_start, on_end, on_error)
+
+    def _listened(self, method: str, *listeners: Any) -> Runnable[Input, Output]:
+        """``with_listeners`` / ``with_alisteners`` (``method``): one listeners' handler serves
+        both kinds of listener; kinds that pass listeners on to a part override this."""
         from ._binding import RunnableBinding
         from ._listeners import listeners_factory
 
-        factory = listeners_factory(on_start, on_end, on_error)
+        factory = listeners_factory(*listeners)
         return RunnableBinding(bound=self._me(), config_factories=[factory])
 
     def with_retry(

@@ -18,12 +18,11 @@ import typing
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
-from ._base import BatchConfig, Input, Output, Runnable, gather_with_concurrency
+from ._base import BatchConfig, Input, Output, Runnable
 from ._config import (
     RunnableConfig,
     ensure_config,
     get_config_list,
-    get_executor_for_config,
     merge_configs,
 )
 from ._config_specs import (
@@ -38,6 +37,7 @@ from ._config_specs import (
 )
 from ._foreign import is_foreign_runnable
 from ._iter import aclosing_iter
+from ._schema import delegated_type
 
 __all__ = ["DynamicRunnable", "RunnableConfigurableAlternatives", "RunnableConfigurableFields"]
 
@@ -73,15 +73,8 @@ class DynamicRunnable(Runnable[Input, Output]):
         merged = merge_configs(self.config, config, cast(RunnableConfig, kwargs))
         return self._remade(merged)
 
-    @property
-    def InputType(self) -> Any:
-        """The default runnable's input type."""
-        return self.default.InputType
-
-    @property
-    def OutputType(self) -> Any:
-        """The default runnable's output type."""
-        return self.default.OutputType
+    InputType = delegated_type("default", "InputType")
+    OutputType = delegated_type("default", "OutputType")
 
     def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
         """The input schema of the runnable this one resolves to under ``config``."""
@@ -111,63 +104,33 @@ class DynamicRunnable(Runnable[Input, Output]):
         return await runnable.ainvoke(input, config, **kwargs)
 
     def batch(
-        self,
-        inputs: Sequence[Input],
-        config: BatchConfig = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, inputs: Sequence[Input], config: BatchConfig = None, **kwargs: Any
     ) -> list[Any]:
         """Each input with the runnable its config resolves to (one batch of the default
-        runnable when every config resolves to it)."""
-        if not inputs:
-            return []
-        prepared = [self.prepare(c) for c in get_config_list(config, len(inputs))]
-        configs = [c for _, c in prepared]
-        if all(runnable is self.default for runnable, _ in prepared):
-            return self.default.batch(
-                inputs, configs, return_exceptions=return_exceptions, **kwargs
-            )
-
-        def one(pair: tuple[Runnable[Input, Output], RunnableConfig], item: Input) -> Any:
-            try:
-                return pair[0].invoke(item, pair[1], **kwargs)
-            except Exception as exc:
-                if return_exceptions:
-                    return exc
-                raise
-
-        with get_executor_for_config(configs[0]) as executor:
-            return list(executor.map(one, prepared, inputs))
+        runnable when every config resolves to it; ``return_exceptions`` passed on)."""
+        configs = self._default_configs(inputs, config)
+        if configs is None:
+            return super().batch(inputs, config, **kwargs)
+        return self.default.batch(inputs, configs, **kwargs)
 
     async def abatch(
-        self,
-        inputs: Sequence[Input],
-        config: BatchConfig = None,
-        *,
-        return_exceptions: bool = False,
-        **kwargs: Any,
+        self, inputs: Sequence[Input], config: BatchConfig = None, **kwargs: Any
     ) -> list[Any]:
         """Async twin of :meth:`batch`."""
-        if not inputs:
-            return []
+        configs = self._default_configs(inputs, config)
+        if configs is None:
+            return await super().abatch(inputs, config, **kwargs)
+        return await self.default.abatch(inputs, configs, **kwargs)
+
+    def _default_configs(
+        self, inputs: Sequence[Input], config: BatchConfig
+    ) -> list[RunnableConfig] | None:
+        """The configs as the default runnable gets them, when every one resolves to it (else
+        None: each input is invoked on its own and resolves again)."""
         prepared = [self.prepare(c) for c in get_config_list(config, len(inputs))]
-        configs = [c for _, c in prepared]
-        if all(runnable is self.default for runnable, _ in prepared):
-            return await self.default.abatch(
-                inputs, configs, return_exceptions=return_exceptions, **kwargs
-            )
-
-        async def one(pair: tuple[Runnable[Input, Output], RunnableConfig], item: Input) -> Any:
-            try:
-                return await pair[0].ainvoke(item, pair[1], **kwargs)
-            except Exception as exc:
-                if return_exceptions:
-                    return exc
-                raise
-
-        coros = [one(pair, item) for pair, item in zip(prepared, inputs, strict=True)]
-        return await gather_with_concurrency(configs[0].get("max_concurrency"), coros)
+        if prepared and all(runnable is self.default for runnable, _ in prepared):
+            return [c for _, c in prepared]
+        return None
 
     def stream(
         self, input: Input, config: RunnableConfig | None = None, **kwargs: Any

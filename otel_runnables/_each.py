@@ -12,7 +12,6 @@ from ._schema import create_schema
 
 if TYPE_CHECKING:
     from ._graph import Graph
-    from ._listeners import AsyncListener, Listener
 
 __all__ = ["RunnableEach"]
 
@@ -33,10 +32,8 @@ class RunnableEach(RunnableCalls[Sequence[Input], list[Output]]):
     def __init__(self, *, bound: Runnable[Input, Output]) -> None:
         self.bound = coerce_to_runnable(bound, "RunnableEach")
 
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """``RunnableEach<bound's name>`` unless named."""
-        name = name or self.name or f"RunnableEach<{self.bound.get_name()}>"
-        return super().get_name(suffix, name=name)
+    def _default_name(self) -> str:
+        return f"RunnableEach<{self.bound.get_name()}>"
 
     def __repr__(self) -> str:
         return f"RunnableEach(bound={self.bound!r})"
@@ -60,26 +57,10 @@ class RunnableEach(RunnableCalls[Sequence[Input], list[Output]]):
         """Each element's run gets ``config``."""
         return RunnableEach(bound=self.bound.with_config(config, **kwargs))
 
-    def with_listeners(
-        self,
-        *,
-        on_start: Listener | None = None,
-        on_end: Listener | None = None,
-        on_error: Listener | None = None,
-    ) -> RunnableEach[Input, Output]:
-        """The listeners hear each element's run."""
-        bound = self.bound.with_listeners(on_start=on_start, on_end=on_end, on_error=on_error)
-        return RunnableEach(bound=bound)
-
-    def with_alisteners(
-        self,
-        *,
-        on_start: AsyncListener | None = None,
-        on_end: AsyncListener | None = None,
-        on_error: AsyncListener | None = None,
-    ) -> RunnableEach[Input, Output]:
-        """The async listeners hear each element's run."""
-        bound = self.bound.with_alisteners(on_start=on_start, on_end=on_end, on_error=on_error)
+    def _listened(self, method: str, *listeners: Any) -> Runnable[Any, Any]:
+        """The listeners hear each element's run (``bound``'s own ``method`` adds them)."""
+        on_start, on_end, on_error = listeners
+        bound = getattr(self.bound, method)(on_start=on_start, on_end=on_end, on_error=on_error)
         return RunnableEach(bound=bound)
 
     # -- types and graph -------------------------------------------------------------------

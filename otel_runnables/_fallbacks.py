@@ -9,6 +9,7 @@ from ._base import Input, Output, Runnable, RunnableCalls
 from ._config import RunnableConfig, hop
 from ._iter import aclosing_iter
 from ._run import Run
+from ._schema import delegated_type
 
 __all__ = ["RunnableWithFallbacks"]
 
@@ -49,15 +50,8 @@ class RunnableWithFallbacks(RunnableCalls[Input, Output]):
         """The runnable, then the fallbacks."""
         return [self.runnable, *self.fallbacks]
 
-    @property
-    def InputType(self) -> Any:
-        """The runnable's input type."""
-        return self.runnable.InputType
-
-    @property
-    def OutputType(self) -> Any:
-        """The runnable's output type."""
-        return self.runnable.OutputType
+    InputType = delegated_type("runnable", "InputType")
+    OutputType = delegated_type("runnable", "OutputType")
 
     def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
         """The runnable's input schema."""

@@ -11,7 +11,7 @@ from ._config import RunnableConfig
 from ._iter import aclosing_iter
 from ._lambda import accepts_config
 from ._run import Run
-from ._schema import create_schema, hints_of, is_model_class
+from ._schema import create_schema, hints_of, is_model_class, item_type
 
 __all__ = ["RunnableGenerator"]
 
@@ -55,26 +55,21 @@ class RunnableGenerator(RunnableKind[Input, Output]):
                 f"Instead got an unsupported type: {type(transform)}"
             )
         self.name = name or getattr(named, "__name__", None) or "RunnableGenerator"
+        self._function: Callable[..., Any] = named  # the sync one when there are both
 
     def __repr__(self) -> str:
         return f"RunnableGenerator({self.name})"
 
     # -- types and schemas from the generator function ------------------------------------
     @property
-    def _function(self) -> Callable[..., Any]:
-        return getattr(self, "_func", None) or self._afunc
-
-    @property
     def InputType(self) -> Any:
         """The item type of the first parameter's ``Iterator[...]`` hint (else ``Any``)."""
-        hint = hints_of(self._function)[0]
-        return Any if hint is inspect.Parameter.empty else getattr(hint, "__args__", (Any,))[0]
+        return item_type(hints_of(self._function)[0])
 
     @property
     def OutputType(self) -> Any:
         """The item type of the ``Iterator[...]`` return hint (else ``Any``)."""
-        hint = hints_of(self._function)[1]
-        return Any if hint is inspect.Signature.empty else getattr(hint, "__args__", (Any,))[0]
+        return item_type(hints_of(self._function)[1])
 
     def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
         """From :attr:`InputType` (type hints resolved in the function's module)."""

@@ -186,22 +186,18 @@ class Graph:
 
     def trim_first_node(self) -> None:
         """Remove the first node if it has one edge out and another node would be first."""
-        node = self.first_node()
-        if (
-            node
-            and _end_node(self, first=True, exclude=node.id)
-            and len({e for e in self.edges if e.source == node.id}) == 1
-        ):
-            self.remove_node(node)
+        self._trim(first=True)
 
     def trim_last_node(self) -> None:
         """Remove the last node if it has one edge in and another node would be last."""
-        node = self.last_node()
-        if (
-            node
-            and _end_node(self, first=False, exclude=node.id)
-            and len({e for e in self.edges if e.target == node.id}) == 1
-        ):
+        self._trim(first=False)
+
+    def _trim(self, *, first: bool) -> None:
+        node = self.first_node() if first else self.last_node()
+        if node is None or not _end_node(self, first=first, exclude=node.id):
+            return
+        edges = {e for e in self.edges if (e.source if first else e.target) == node.id}
+        if len(edges) == 1:
             self.remove_node(node)
 
     def to_json(self, *, with_schemas: bool = False) -> dict[str, list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ from ._base import Input, Output, Runnable, RunnableKind
 from ._config import RunnableConfig, patch_config, run_in_executor
 from ._iter import Accumulator, aclosing_iter
 from ._run import Run
-from ._schema import Typed, create_schema, hints_of, is_model_class
+from ._schema import Typed, create_schema, hints_of, is_model_class, item_type
 from ._source import first_arg_dict_keys, nonlocal_values
 
 if TYPE_CHECKING:
@@ -93,30 +93,22 @@ class RunnableLambda(RunnableKind[Input, Output]):
         self._afunc_is_generator = inspect.isasyncgenfunction(getattr(self, "afunc", None))
         self._func_takes_config = accepts_config(func)
         self._afunc_takes_config = accepts_config(afunc) if afunc else self._func_takes_config
+        self._function: Callable[..., Any] = named  # func, sync or async
 
     def __repr__(self) -> str:
         return f"RunnableLambda({self.get_name()})"
 
     # -- types, schemas and graph from the function ---------------------------------------
     @property
-    def _function(self) -> Callable[..., Any]:
-        return getattr(self, "func", None) or self.afunc
-
-    @property
     def InputType(self) -> Any:
         """The type hint of the function's first parameter (``Any`` without one)."""
-        hint = hints_of(self._function)[0]
-        return Any if hint is inspect.Parameter.empty else hint
+        return hints_of(self._function)[0]
 
     @property
     def OutputType(self) -> Any:
         """The function's return hint (the item type of an ``Iterator`` / ``AsyncIterator``)."""
         hint = hints_of(self._function)[1]
-        if hint is inspect.Signature.empty:
-            return Any
-        if getattr(hint, "__origin__", None) in _ITERATORS:
-            return getattr(hint, "__args__", (Any,))[0]
-        return hint
+        return item_type(hint) if getattr(hint, "__origin__", None) in _ITERATORS else hint
 
     def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
         """From the first parameter's hint; without one, the keys the function reads from its

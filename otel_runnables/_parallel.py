@@ -37,10 +37,8 @@ class RunnableParallel(RunnableKind[Input, dict[str, Any]]):
             for key, value in merged.items()
         }
 
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """``RunnableParallel<k1,k2>`` unless named."""
-        name = name or self.name or f"RunnableParallel<{','.join(self.steps__)}>"
-        return super().get_name(suffix, name=name)
+    def _default_name(self) -> str:
+        return f"RunnableParallel<{','.join(self.steps__)}>"
 
     def __repr__(self) -> str:
         return f"{{{', '.join(f'{k}: {v!r}' for k, v in self.steps__.items())}}}"

@@ -140,10 +140,8 @@ class RunnableAssign(RunnableKind[Any, Any]):
     def __init__(self, mapper: RunnableParallel[Any]) -> None:
         self.mapper = mapper
 
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """``RunnableAssign<k1,k2>`` unless named."""
-        name = name or self.name or f"RunnableAssign<{','.join(self.mapper.steps__)}>"
-        return super().get_name(suffix, name=name)
+    def _default_name(self) -> str:
+        return f"RunnableAssign<{','.join(self.mapper.steps__)}>"
 
     def __repr__(self) -> str:
         return f"RunnableAssign(mapper={self.mapper!r})"
@@ -260,11 +258,9 @@ class RunnablePick(RunnableKind[Any, Any]):
         """``Any``."""
         return Any
 
-    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
-        """``RunnablePick<k1,k2>`` unless named."""
+    def _default_name(self) -> str:
         keys = [self.keys] if isinstance(self.keys, str) else self.keys
-        name = name or self.name or f"RunnablePick<{','.join(keys)}>"
-        return super().get_name(suffix, name=name)
+        return f"RunnablePick<{','.join(keys)}>"
 
     def _pick(self, value: Any) -> Any:
         if not isinstance(value, Mapping):

@@ -34,7 +34,9 @@ __all__ = [
     "Schema",
     "Typed",
     "create_schema",
+    "delegated_type",
     "hints_of",
+    "item_type",
     "is_model_class",
     "json_schema",
     "root_of",
@@ -56,12 +58,11 @@ def _pydantic() -> Any:
 
 def hints_of(func: Any) -> tuple[Any, Any]:
     """The type hints of a function's first parameter and of its return, resolved (string
-    annotations too); ``inspect.Parameter.empty`` where there is none."""
-    empty = inspect.Parameter.empty
+    annotations too); ``Any`` where there is none."""
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
-        return empty, empty
+        return Any, Any
     first = next(iter(signature.parameters.values()), None)
     hints: dict[str, Any] = {}
     for source in (func, getattr(func, "__call__", None)):  # noqa: B004
@@ -70,8 +71,15 @@ def hints_of(func: Any) -> tuple[Any, Any]:
             break
         except Exception:  # not a function, or a hint that does not resolve
             continue
-    param = empty if first is None else hints.get(first.name, first.annotation)
-    return param, hints.get("return", signature.return_annotation)
+    param = Any if first is None else hints.get(first.name, first.annotation)
+    result = hints.get("return", signature.return_annotation)
+    empty = inspect.Parameter.empty
+    return (Any if param is empty else param), (Any if result is empty else result)
+
+
+def item_type(hint: Any) -> Any:
+    """The item type of an ``Iterator[...]`` / ``AsyncIterator[...]`` hint (``Any`` else)."""
+    return getattr(hint, "__args__", (Any,))[0]
 
 
 def is_model_class(tp: Any) -> bool:
@@ -188,6 +196,16 @@ def json_schema(schema: Any) -> dict[str, Any]:
 _CONFIG_HINTS: dict[str, Any] = {"callbacks": Any, "run_id": uuid.UUID | None}
 """``RunnableConfig``'s hints as config schemas show them (langchain-core's ``run_id`` type;
 callbacks are not data)."""
+
+
+def delegated_type(part: str, which: str) -> Any:
+    """A property reading ``which`` (``"InputType"`` or ``"OutputType"``) of the runnable in the
+    attribute ``part``: the kinds whose types are those of one of their parts."""
+
+    def read(self: Any) -> Any:
+        return getattr(getattr(self, part), which)
+
+    return property(read, doc=f"The {which} of {part!r}.")
 
 
 def _generic_args(runnable: Any) -> tuple[Any, ...] | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._base import Input, Output, Runnable, RunnableKind, coerce_to_runnable
 from ._config import RunnableConfig, hop
 from ._run import Run
+from ._schema import delegated_type
 
 if TYPE_CHECKING:
     from ._graph import Graph
@@ -61,15 +62,8 @@ class RunnableSequence(RunnableKind[Input, Output]):
         return " | ".join(repr(step) for step in self.steps)
 
     # -- types, schemas and graph from the steps ---------------------------------------------
-    @property
-    def InputType(self) -> Any:
-        """The first step's input type."""
-        return self.first.InputType
-
-    @property
-    def OutputType(self) -> Any:
-        """The last step's output type."""
-        return self.last.OutputType
+    InputType = delegated_type("first", "InputType")
+    OutputType = delegated_type("last", "OutputType")
 
     def get_input_schema(self, config: RunnableConfig | None = None) -> Any:
         """The first step's input schema (through a leading ``assign`` or ``pick``)."""
@@ -149,14 +143,9 @@ class RunnableSequence(RunnableKind[Input, Output]):
 
     # -- streaming ---------------------------------------------------------------------
     def _transform(self, chunks: Iterator[Any], run: Run, **kwargs: Any) -> Iterator[Any]:
-        stages: list[Iterator[Any]] = []
-        pipeline: Iterator[Any] = chunks
-        for index, step in enumerate(self.steps):
-            more = kwargs if index == 0 else {}
-            pipeline = step.transform(pipeline, self._step_config(run, index), **more)
-            stages.append(pipeline)
+        stages = self._stages("transform", chunks, run, kwargs)
         try:
-            yield from pipeline
+            yield from stages[-1]
         finally:
             for stage in reversed(stages):  # downstream first, as in the async twin
                 close = getattr(stage, "close", None)
@@ -166,14 +155,9 @@ class RunnableSequence(RunnableKind[Input, Output]):
     async def _atransform(
         self, chunks: AsyncIterator[Any], run: Run, **kwargs: Any
     ) -> AsyncIterator[Any]:
-        stages: list[AsyncIterator[Any]] = []
-        pipeline: AsyncIterator[Any] = chunks
-        for index, step in enumerate(self.steps):
-            more = kwargs if index == 0 else {}
-            pipeline = step.atransform(pipeline, self._step_config(run, index), **more)
-            stages.append(pipeline)
+        stages = self._stages("atransform", chunks, run, kwargs)
         try:
-            async for chunk in pipeline:
+            async for chunk in stages[-1]:
                 yield chunk
         finally:
             # Close every stage, downstream first: a stage that never got to run its own
@@ -182,6 +166,16 @@ class RunnableSequence(RunnableKind[Input, Output]):
                 aclose = getattr(stage, "aclose", None)
                 if aclose is not None:
                     await aclose()
+
+    def _stages(self, method: str, chunks: Any, run: Run, kwargs: dict[str, Any]) -> list[Any]:
+        """Each step's ``transform`` (or ``atransform``) of the stage before it, first to last;
+        ``kwargs`` go to the first step."""
+        stages = []
+        for index, step in enumerate(self.steps):
+            more = kwargs if index == 0 else {}
+            chunks = getattr(step, method)(chunks, self._step_config(run, index), **more)
+            stages.append(chunks)
+        return stages
 
 
 class _StepBatch:

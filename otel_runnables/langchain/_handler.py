@@ -5,8 +5,8 @@ models, LLMs, tools, retrievers, LangGraph graphs and nodes) becomes a :class:`B
 :class:`~otel_runnables._run.Run` whose id is langchain's run id and whose parent is the run of
 ``parent_run_id``. Its transitions reach the span sink exactly as a native run's do, so both get
 one span mapping; model, tool and retriever runs add the GenAI/OpenInference attributes of
-:mod:`._model` and :mod:`._tool`. langchain-core delivers the events to its own handlers and event streams
-itself, so a bridged run has no handlers or sinks of ours besides the span sink.
+:mod:`._model` and :mod:`._tool`. langchain-core delivers the events to its own handlers and
+event streams itself, so a bridged run has no handlers or sinks of ours besides the span sink.
 
 The handler is ``run_inline``: langchain-core calls it in the thread, and for async runs in the
 task, of the run, before its other handlers, so a root run's span finds the caller's current
