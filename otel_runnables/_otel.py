@@ -20,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _attributes as attrs
+from ._env import env_flag
 from ._sink import Sink
 from ._version import __version__
 
@@ -46,10 +47,8 @@ _OPTION_ENV = {
     "hide_event_data": _ENV_HIDE_EVENT_DATA,
     "record_chunks": _ENV_RECORD_CHUNKS,
 }
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+_FAIL_CLOSED = frozenset(("hide_io", "hide_event_data"))
+"""Privacy switches: a value that is not a boolean hides (and is logged), never shows."""
 
 
 def _env_snapshot_reader(names: tuple[str, ...] = _ENV_KEYS) -> Callable[[], tuple[Any, ...]]:
@@ -125,7 +124,9 @@ class TracingOptions:
         explicit = self._explicit
         for name, variable in _OPTION_ENV.items():
             value = explicit.get(name)
-            setattr(self, name, _env_flag(variable) if value is None else value)
+            if value is None:
+                value = env_flag(variable, unrecognised=name in _FAIL_CLOSED)
+            setattr(self, name, value)
         self.value_length_limit = attrs.value_length_limit()
 
 
