@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _attributes as attrs
 from ._env import env_flag
+from ._limits import ENV_EVENT_SIZE_LIMIT, ENV_LIST_LENGTH_LIMIT, ENV_SPAN_SIZE_LIMIT, read_limits
 from ._sink import Sink
 from ._version import __version__
 
@@ -41,6 +42,9 @@ _ENV_KEYS = (
     _ENV_HIDE_EVENT_DATA,
     _ENV_RECORD_CHUNKS,
     *attrs.LENGTH_LIMIT_VARIABLES,
+    ENV_LIST_LENGTH_LIMIT,
+    ENV_EVENT_SIZE_LIMIT,
+    ENV_SPAN_SIZE_LIMIT,
 )
 _OPTION_ENV = {
     "hide_io": _ENV_HIDE_IO,
@@ -49,6 +53,10 @@ _OPTION_ENV = {
 }
 _FAIL_CLOSED = frozenset(("hide_io", "hide_event_data"))
 """Privacy switches: a value that is not a boolean hides (and is logged), never shows."""
+_SPAN_OWN_KEYS = 13
+"""Attributes a span may carry besides its tags and metadata (ids, kinds, input, output, ...)."""
+_TALLY_MIN = 1024
+"""Events at least this large (bytes) count toward their span's size limit."""
 
 
 def _env_snapshot_reader(names: tuple[str, ...] = _ENV_KEYS) -> Callable[[], tuple[Any, ...]]:
@@ -84,6 +92,7 @@ class TracingOptions:
         "_read_env",
         "hide_event_data",
         "hide_io",
+        "limits",
         "record_chunks",
         "value_length_limit",
     )
@@ -95,7 +104,8 @@ class TracingOptions:
         self.hide_io = False
         self.hide_event_data = False
         self.record_chunks = False
-        self.value_length_limit = attrs.DEFAULT_VALUE_LENGTH_LIMIT
+        self.limits = read_limits()
+        self.value_length_limit = self.limits.value_length
         self.refresh()
 
     def refresh(self) -> None:
@@ -127,7 +137,8 @@ class TracingOptions:
             if value is None:
                 value = env_flag(variable, unrecognised=name in _FAIL_CLOSED)
             setattr(self, name, value)
-        self.value_length_limit = attrs.value_length_limit()
+        self.limits = read_limits()
+        self.value_length_limit = self.limits.value_length
 
 
 class SpanDetail(Protocol):
@@ -202,7 +213,14 @@ class SpanSink(Sink):
     provider this sink's spans go to (None: the global one).
     """
 
-    __slots__ = ("_recording", "_root_sampling", "_tracer", "options", "tracer_provider")
+    __slots__ = (
+        "_event_bytes",
+        "_recording",
+        "_root_sampling",
+        "_tracer",
+        "options",
+        "tracer_provider",
+    )
 
     def __init__(
         self,
@@ -214,6 +232,8 @@ class SpanSink(Sink):
         self._tracer: trace.Tracer | None = None
         self._root_sampling = _UNKNOWN
         self._recording = False
+        # Bytes of the larger events each open span carries (by id), for the span size limit.
+        self._event_bytes: dict[int, int] = {}
 
     def use_tracer_provider(self, provider: trace.TracerProvider | None) -> None:
         """Use ``provider`` instead of the global one (None: back to the global provider)."""
@@ -232,6 +252,7 @@ class SpanSink(Sink):
             )
             self._tracer = tracer
             self._root_sampling = root_sampling(tracer)
+            self.options.limits = read_limits()  # count limits: the SDK reads them per provider
         return tracer
 
     def on_start(self, run: Run) -> None:
@@ -299,12 +320,16 @@ class SpanSink(Sink):
             span.set_attributes(self._input_attributes(run.inputs))
 
     def _input_attributes(self, inputs: Any) -> dict[str, Any]:
-        value, mime = attrs.value_and_mime(inputs, self.options.value_length_limit)
-        return {attrs.INPUT_VALUE: value, attrs.INPUT_MIME_TYPE: mime}
+        out: dict[str, Any] = {}
+        out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
+            inputs, self.options.limits, out
+        )
+        return out
 
     def _start_attributes(self, run: Run, with_input: bool) -> dict[str, Any]:
         options = self.options
-        limit = options.value_length_limit
+        limits = options.limits
+        limit = limits.value_length
         run_type = run.run_type
         out: dict[str, Any] = {
             attrs.RUN_ID: run.run_id_text,
@@ -313,21 +338,32 @@ class SpanSink(Sink):
         }
         if run.parent is not None:
             out[attrs.PARENT_RUN_ID] = run.parent.run_id_text
-        if run.tags:
-            out[attrs.TAGS] = [attrs.truncate(str(tag), limit) for tag in run.tags]
-        metadata = run.metadata
-        if metadata:
-            out.update(attrs.metadata_attributes(metadata, limit))
-            conversation = attrs.conversation_id(metadata)
+        tags, metadata = run.tags, run.metadata
+        if tags or metadata:
+            keys = limits.span_attribute_count - _SPAN_OWN_KEYS
+            attrs.run_attributes(out, tags, metadata, limits, keys)
+            conversation = attrs.conversation_id(metadata) if metadata else None
             if conversation is not None:
                 out[attrs.GEN_AI_CONVERSATION_ID] = attrs.truncate(conversation, limit)
         if with_input and not options.hide_io and not run.input_pending:
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
-                run.inputs, limit
+                run.inputs, limits, out
             )
         if run.detail is not None:
             out.update(run.detail.start_attributes(run, limit, options.hide_io))
         return out
+
+    def _event_room(self, span: Any, limits: attrs.Limits) -> tuple[int, str]:
+        """Bytes one more event of ``span`` may carry, and the limit that sets them."""
+        used = self._event_bytes.get(id(span)) if self._event_bytes else None
+        if used is not None and limits.span_size - used < limits.event_size:
+            return max(limits.span_size - used, 0), "span"
+        return limits.event_size, "size"
+
+    def _spent(self, span: Any, size: int) -> None:
+        if size >= _TALLY_MIN:
+            key = id(span)
+            self._event_bytes[key] = self._event_bytes.get(key, 0) + size
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
         if not self.options.record_chunks or self.options.hide_io:  # chunks are output
@@ -336,8 +372,11 @@ class SpanSink(Sink):
         if span is not None and span.is_recording():
             if run.detail is not None:
                 chunk = run.detail.chunk_value(chunk)
-            value = attrs.value_and_mime(chunk, self.options.value_length_limit)[0]
-            span.add_event(attrs.CHUNK_EVENT, {attrs.CHUNK: value})
+            attributes: dict[str, Any] = {}
+            text = attrs.value_and_mime(chunk, self.options.limits, attributes)[0]
+            attributes[attrs.CHUNK] = text
+            self._spent(span, len(text))
+            span.add_event(attrs.CHUNK_EVENT, attributes)
 
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
@@ -349,7 +388,11 @@ class SpanSink(Sink):
         if options.hide_event_data:
             span.add_event(name)
         else:
-            span.add_event(name, attrs.event_attributes(data, options.value_length_limit))
+            limits = options.limits
+            room, cause = self._event_room(span, limits)
+            attributes, size = attrs.event_attributes(data, limits, room, cause)
+            self._spent(span, size)
+            span.add_event(name, attributes)
 
     def _end_attributes(self, run: Run, inputs: Any) -> dict[str, Any]:
         """Attributes known only at the end: stream figures, a streamed run's input."""
@@ -361,9 +404,15 @@ class SpanSink(Sink):
             out[attrs.STREAM_FIRST_CHUNK_MS] = (run.first_chunk_ns - run.start_ns) / 1e6
         if run.input_pending and not self.options.hide_io:
             out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
-                inputs, self.options.value_length_limit
+                inputs, self.options.limits, out
             )
         return out
+
+    def _close(self, run: Run, span: Any) -> None:
+        """End ``span`` (forgetting the size of its events)."""
+        if self._event_bytes:
+            self._event_bytes.pop(id(span), None)
+        span.end()
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span
@@ -378,19 +427,23 @@ class SpanSink(Sink):
                     outputs = detail.output_value(outputs)
                 if not self.options.hide_io:
                     out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = attrs.value_and_mime(
-                        outputs, self.options.value_length_limit
+                        outputs, self.options.limits, out
                     )
                 if out:
+                    if attrs.TRUNCATED_VALUES in out:
+                        attrs.merge_counts(out, getattr(span, "attributes", None))
                     span.set_attributes(out)
         finally:
-            span.end()
+            self._close(run, span)
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         span = run.span
         if span is not None:
-            with _ending(span):
+            try:
                 if span.is_recording():
                     self._record_error(span, run, error, inputs)
+            finally:
+                self._close(run, span)
 
     def _detail_end(self, detail: SpanDetail, run: Run, outputs: Any) -> dict[str, Any]:
         options = self.options
@@ -402,6 +455,8 @@ class SpanSink(Sink):
 
     def _record_error(self, span: Any, run: Run, error: BaseException, inputs: Any) -> None:
         out = self._end_attributes(run, inputs)
+        if attrs.TRUNCATED_VALUES in out:
+            attrs.merge_counts(out, getattr(span, "attributes", None))
         if isinstance(error, _CANCELLATIONS):
             out[attrs.CANCELLED] = True
             span.set_attributes(out)
@@ -436,15 +491,6 @@ def _qualified_name(kind: type) -> str:
 def _is_control_flow(error: BaseException) -> bool:
     """Whether ``error`` is a LangGraph control-flow exception (known by name: no import)."""
     return any(_qualified_name(kind) == _CONTROL_FLOW for kind in type(error).__mro__)
-
-
-@contextlib.contextmanager
-def _ending(span: Any) -> Iterator[None]:
-    """End ``span`` however the block exits."""
-    try:
-        yield
-    finally:
-        span.end()
 
 
 SPAN_SINK = SpanSink()

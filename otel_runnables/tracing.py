@@ -21,6 +21,11 @@ given to :func:`set_tracing_options` wins over its variable until :func:`reset_t
 ``OTEL_RUNNABLES_RECORD_CHUNKS``      ``true``: each streamed chunk becomes a ``chunk`` span event
 ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` longest attribute string (default 16384 characters);
                                       ``OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`` wins when set
+``OTEL_RUNNABLES_LIST_LENGTH_LIMIT``  items kept of a list, tuple, set or dict (default 128)
+``OTEL_RUNNABLES_EVENT_SIZE_LIMIT``   bytes of one span event's attributes (default 32768)
+``OTEL_RUNNABLES_SPAN_SIZE_LIMIT``    bytes of a span's event attributes together (1048576)
+
+Misspelt booleans are logged once (the privacy switches then hide); see docs/configuration.md.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ _FINISH_REASONS = {  # provider spellings -> the GenAI output message's finish_r
 
 
 def json_of(value: Any, limit: int) -> str:
-    return value if isinstance(value, str) else attrs.value_and_mime(value, limit)[0]
+    if isinstance(value, str):
+        return value
+    return attrs.value_and_mime(value, attrs.Limits(value_length=limit))[0]
 
 
 def get(obj: Any, key: str) -> Any:
