@@ -37,6 +37,11 @@ __all__ = [
     "EMPTY_KEY",
     "ERROR_TYPE",
     "EVENT_DATA",
+    "EXCEPTION_ESCAPED",
+    "EXCEPTION_EVENT",
+    "EXCEPTION_MESSAGE",
+    "EXCEPTION_STACKTRACE",
+    "EXCEPTION_TYPE",
     "INPUT_MIME_TYPE",
     "INPUT_VALUE",
     "LENGTH_LIMIT_VARIABLES",
@@ -45,6 +50,7 @@ __all__ = [
     "OUTPUT_MIME_TYPE",
     "OUTPUT_VALUE",
     "PARENT_RUN_ID",
+    "REDACTED",
     "RUN_ID",
     "RUN_TYPE",
     "SPAN_KIND_BY_RUN_TYPE",
@@ -55,6 +61,7 @@ __all__ = [
     "TRUNCATION_MARKER",
     "Limits",
     "event_attributes",
+    "fit_text",
     "merge_counts",
     "metadata_attributes",
     "run_attributes",
@@ -87,9 +94,15 @@ COUNT_KEYS = (TRUNCATED_VALUES, DROPPED_ATTRIBUTES, DROPPED_ITEMS)
 # Span event attributes.
 EVENT_DATA = "data"
 CHUNK = "chunk"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+EXCEPTION_STACKTRACE = "exception.stacktrace"
+EXCEPTION_ESCAPED = "exception.escaped"
 
 CHUNK_EVENT = "chunk"
 """Name of the span event recorded for each streamed chunk (when chunks are recorded)."""
+EXCEPTION_EVENT = "exception"
+"""Name of the span event recording a run's exception (OpenTelemetry semantic conventions)."""
 
 SPAN_KIND_BY_RUN_TYPE = {
     "chain": "CHAIN",
@@ -103,6 +116,8 @@ SPAN_KIND_BY_RUN_TYPE = {
 
 EMPTY_KEY = "<empty>"
 """Stands for an empty dict key, which is not a valid attribute key (nor key part)."""
+REDACTED = "[redacted]"
+"""Stands for error text that redaction keeps off spans."""
 _MAX_DEPTH = 8
 _JSON = "application/json"
 _TEXT = "text/plain"
@@ -539,8 +554,6 @@ DOCUMENT_ID = "document.id"
 DOCUMENT_CONTENT = "document.content"
 DOCUMENT_SCORE = "document.score"
 DOCUMENT_METADATA = "document.metadata"
-EXCEPTION_TYPE = "exception.type"
-EXCEPTION_MESSAGE = "exception.message"
 
 CONTROL_FLOW_EVENT = "langgraph.control_flow"
 """Name of the span event that records a LangGraph interrupt or ``Command`` on its run's span

@@ -9,7 +9,6 @@ span is recording, so with no SDK installed (the API's no-op tracer) a run costs
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from . import _attributes as attrs
 from ._env import env_flag
 from ._limits import ENV_EVENT_SIZE_LIMIT, ENV_LIST_LENGTH_LIMIT, ENV_SPAN_SIZE_LIMIT, read_limits
+from ._redact import exception_attributes, status_description
 from ._sink import Sink
 from ._version import __version__
 
@@ -461,24 +461,23 @@ class SpanSink(Sink):
             out[attrs.CANCELLED] = True
             span.set_attributes(out)
             return
+        options = self.options
+        redact = options.hide_io or options.hide_event_data  # error text may quote either
         if _is_control_flow(error):
             # LangGraph's interrupt() / Command raise GraphBubbleUp to pause or redirect a
             # graph: a step of the control flow, not a failure.
             span.set_attributes(out)
             event = {attrs.EXCEPTION_TYPE: _qualified_name(type(error))}
-            if not self.options.hide_io:
+            if not redact:
                 event[attrs.EXCEPTION_MESSAGE] = attrs.truncate(
-                    attrs.safe_str(error), self.options.value_length_limit
+                    attrs.safe_str(error), options.value_length_limit
                 )
             span.add_event(attrs.CONTROL_FLOW_EVENT, event)
             return
-        limit = self.options.value_length_limit
-        message = attrs.truncate(f"{type(error).__name__}: {attrs.safe_str(error)}", limit)
         out[attrs.ERROR_TYPE] = type(error).__qualname__
         span.set_attributes(out)
-        span.set_status(Status(StatusCode.ERROR, message))
-        with contextlib.suppress(Exception):  # an exception whose __str__ raises
-            span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, status_description(error, options.limits, redact)))
+        span.add_event(attrs.EXCEPTION_EVENT, exception_attributes(error, options.limits, redact))
 
 
 _CONTROL_FLOW = "langgraph.errors.GraphBubbleUp"

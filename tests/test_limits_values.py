@@ -243,3 +243,27 @@ def test_bad_limit_values_warn_and_keep_the_default(
         f"OTEL_RUNNABLES_LIST_LENGTH_LIMIT={raw!r} is not an int >= 1" in m
         for m in _records(caplog, "otel_runnables")
     )
+
+
+def test_long_error_text_is_bounded(exporter: InMemorySpanExporter) -> None:
+    """The exception event was the SDK's: message and stacktrace whole, of any length."""
+
+    def deep(n: int) -> int:
+        if n == 0:
+            raise ValueError("m" * 100_000)
+        return deep(n - 1)
+
+    with pytest.raises(ValueError):
+        RunnableLambda(lambda x: deep(x), name="fails").invoke(400)
+    span = _only_span(exporter)
+    limit = _limits.DEFAULT_VALUE_LENGTH_LIMIT
+    assert len(span.status.description) == limit
+    (event,) = span.events
+    message = event.attributes[attrs.EXCEPTION_MESSAGE]
+    stacktrace = event.attributes[attrs.EXCEPTION_STACKTRACE]
+    assert len(message) == limit and message.endswith(attrs.TRUNCATION_MARKER)
+    assert len(stacktrace) <= limit
+    assert "characters truncated]..." in stacktrace
+    assert stacktrace.startswith("Traceback (most recent call last):")
+    assert stacktrace.rstrip().endswith("m" * 100)  # the end, where the error is, is kept
+    assert event.attributes[attrs.TRUNCATED_VALUES] == 2

@@ -15,6 +15,8 @@ NOT_KEYS = {
     "EMPTY_KEY": "the stand-in for an empty dict key, not an attribute key",
     "CHUNK_EVENT": "a span event name, not an attribute key",
     "CONTROL_FLOW_EVENT": "a span event name, not an attribute key",
+    "EXCEPTION_EVENT": "a span event name, not an attribute key",
+    "REDACTED": "the text that stands for redacted error text",
 }
 TABLES = ("Attributes", "Model, tool and retriever runs")
 
@@ -71,6 +73,7 @@ def test_documented_marker_and_default_limit_match_the_code() -> None:
     assert f"`{attrs.TRUNCATION_MARKER}`" in text
     assert f"else {attrs.DEFAULT_VALUE_LENGTH_LIMIT} characters" in text
     assert f"`{attrs.CHUNK_EVENT}` span event" in text
+    assert f"`{attrs.REDACTED}`" in text
     for kind in set(attrs.SPAN_KIND_BY_RUN_TYPE.values()):
         assert f"`{kind}`" in text
     for run_type in attrs.SPAN_KIND_BY_RUN_TYPE:
