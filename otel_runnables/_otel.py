@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _attributes as attrs
+from . import _fork
 from ._env import env_flag
 from ._limits import ENV_EVENT_SIZE_LIMIT, ENV_LIST_LENGTH_LIMIT, ENV_SPAN_SIZE_LIMIT, read_limits
 from ._redact import exception_attributes, status_description
@@ -416,8 +417,8 @@ class SpanSink(Sink):
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span
-        if span is None:
-            return
+        if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
+            return  # a span inherited at a fork is ended by the parent process
         try:
             if span.is_recording():
                 out = self._end_attributes(run, inputs)
@@ -438,12 +439,13 @@ class SpanSink(Sink):
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         span = run.span
-        if span is not None:
-            try:
-                if span.is_recording():
-                    self._record_error(span, run, error, inputs)
-            finally:
-                self._close(run, span)
+        if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
+            return  # a span inherited at a fork is ended by the parent process
+        try:
+            if span.is_recording():
+                self._record_error(span, run, error, inputs)
+        finally:
+            self._close(run, span)
 
     def _detail_end(self, detail: SpanDetail, run: Run, outputs: Any) -> dict[str, Any]:
         options = self.options

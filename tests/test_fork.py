@@ -1,0 +1,74 @@
+"""Spans across os.fork(): no span is ended (and exported) twice."""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX only")
+
+FORK_IN_A_STEP = textwrap.dedent(
+    """
+    import os, sys
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from otel_runnables import RunnableLambda, dispatch_custom_event
+    from otel_runnables.tracing import use_tracer_provider
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1])))
+    use_tracer_provider(provider)
+
+    def forking(x):
+        pid = os.fork()
+        dispatch_custom_event("forked", {"child": pid == 0})
+        return pid
+
+    def after(pid):
+        return pid
+
+    chain = RunnableLambda(forking) | RunnableLambda(after)
+    pid = chain.invoke(1)
+    if pid == 0:  # the child goes on with the pipeline, then exits after delivering
+        provider.force_flush()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    provider.shutdown()
+    """
+)
+
+
+def _run(code: str, *args: str, env: dict[str, str] | None = None) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    clean.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_fork_inside_a_step_ends_no_span_twice(otlp_http_receiver: Any) -> None:
+    _run(FORK_IN_A_STEP, otlp_http_receiver.traces_url)
+    spans = otlp_http_receiver.wait_for_spans(4, timeout=10)
+    ids = collections.Counter(s.span_id for s in spans)
+    assert max(ids.values()) == 1, f"spans exported twice: {[s.name for s in spans]}"
+    names = collections.Counter(s.name for s in spans)
+    # The parent ends the spans that were open at the fork; each process ends its own "after".
+    assert names == {"RunnableSequence": 1, "forking": 1, "after": 2}
+    sequence = otlp_http_receiver.span("RunnableSequence")
+    afters = [s for s in spans if s.name == "after"]
+    assert {s.parent_span_id for s in afters} == {sequence.span_id}
+    assert {s.trace_id for s in spans} == {sequence.trace_id}
