@@ -410,10 +410,12 @@ class SpanSink(Sink):
         return out
 
     def _close(self, run: Run, span: Any) -> None:
-        """End ``span`` (forgetting the size of its events)."""
+        """End ``span``; in a forked process, flush when a worker's own root run ended."""
         if self._event_bytes:
             self._event_bytes.pop(id(span), None)
         span.end()
+        if _fork.FORK_NS:
+            _fork.local_root_ended(run)
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span

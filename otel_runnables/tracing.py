@@ -11,7 +11,9 @@ Environment variables read by :func:`configure_tracing` (all optional):
                                       gRPC, ``http://localhost:4318`` for HTTP)
 ``OTEL_EXPORTER_OTLP_PROTOCOL``       ``grpc`` (default) or ``http/protobuf``
 ``OTEL_EXPORTER_OTLP_TRACES_*``       per-signal overrides, honoured by the exporters themselves
-``OTEL_BSP_*``                        batch span processor settings, honoured by the SDK
+``OTEL_BSP_*``                        batch settings (schedule delay, queue and batch sizes)
+``OTEL_RUNNABLES_FLUSH_TIMEOUT``      ms that :func:`flush_tracing` and the shutdown at exit wait
+                                      for spans to be delivered (default 3000)
 
 Read by the span sink when a trace starts (a change applies from the next trace on; an option
 given to :func:`set_tracing_options` wins over its variable until :func:`reset_tracing_options`):
@@ -37,10 +39,14 @@ from typing import Any
 
 from opentelemetry import trace
 
+from . import _flush
+from ._flush import FlushResult
 from ._otel import SPAN_SINK
 
 __all__ = [
+    "FlushResult",
     "configure_tracing",
+    "flush_tracing",
     "reset_tracing_options",
     "set_tracing_options",
     "use_tracer_provider",
@@ -91,36 +97,61 @@ def reset_tracing_options() -> None:
     SPAN_SINK.options.reset()
 
 
-def _exporters(names: str) -> list[Any]:
-    exporters: list[Any] = []
+_PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+_BATCH_VARIABLES = {  # variable: (default, least valid value)
+    "OTEL_BSP_SCHEDULE_DELAY": (5000, 1),
+    "OTEL_BSP_MAX_QUEUE_SIZE": (2048, 1),
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": (512, 1),
+    "OTEL_BSP_EXPORT_TIMEOUT": (30000, 0),
+}
+
+
+def _protocol() -> tuple[str, str]:
+    """``(protocol, the variable that set it)``, lower-cased; grpc when neither is set."""
+    for variable in _PROTOCOL_VARIABLES:
+        raw = os.environ.get(variable, "").strip()
+        if raw:
+            return raw.lower(), variable
+    return "grpc", _PROTOCOL_VARIABLES[1]
+
+
+def _endpoint(protocol: str) -> str:
+    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if traces:
+        return traces
+    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if protocol == "grpc":
+        return base or "http://localhost:4317"
+    return (base or "http://localhost:4318").rstrip("/") + "/v1/traces"
+
+
+def _exporters(names: str) -> list[tuple[Any, str]]:
+    """The exporters ``OTEL_TRACES_EXPORTER`` names, each with a description for messages."""
+    exporters: list[tuple[Any, str]] = []
     for name in (n.strip().lower() for n in names.split(",")):
         if name in ("", "none"):
             continue
         if name == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-            exporters.append(ConsoleSpanExporter())
+            exporters.append((ConsoleSpanExporter(), "the console"))
         elif name == "otlp":
-            protocol = (
-                os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-                or "grpc"
-            ).strip()
+            protocol, variable = _protocol()
             if protocol == "grpc":
                 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
                     OTLPSpanExporter as GrpcExporter,
                 )
 
-                exporters.append(GrpcExporter())
+                exporters.append((GrpcExporter(), f"OTLP/gRPC at {_endpoint(protocol)}"))
             elif protocol == "http/protobuf":
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                     OTLPSpanExporter as HttpExporter,
                 )
 
-                exporters.append(HttpExporter())
+                exporters.append((HttpExporter(), f"OTLP/HTTP at {_endpoint(protocol)}"))
             else:
                 raise ValueError(
-                    f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported;"
+                    f"{variable}={os.environ.get(variable)!r} is not supported;"
                     " use 'grpc' or 'http/protobuf'"
                 )
         else:
@@ -130,6 +161,55 @@ def _exporters(names: str) -> list[Any]:
     return exporters
 
 
+def _batch_settings() -> dict[str, int]:
+    """The ``OTEL_BSP_*`` settings; a value that is not valid raises, naming its variable."""
+    values: dict[str, int] = {}
+    for variable, (default, least) in _BATCH_VARIABLES.items():
+        raw = os.environ.get(variable, "").strip()
+        if not raw:
+            values[variable] = default
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = least - 1
+        if value < least:
+            raise ValueError(
+                f"{variable}={raw!r} is not valid: expected an integer >= {least}"
+                f" (default {default})"
+            )
+        values[variable] = value
+    queue, batch = values["OTEL_BSP_MAX_QUEUE_SIZE"], values["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"]
+    if batch > queue:
+        raise ValueError(
+            f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE={batch} is larger than OTEL_BSP_MAX_QUEUE_SIZE={queue}"
+        )
+    return values
+
+
+def flush_tracing(timeout: float | None = None) -> FlushResult:
+    """Deliver the spans that ended so far; say what was delivered and what was not.
+
+    Waits at most ``timeout`` seconds (default: ``OTEL_RUNNABLES_FLUSH_TIMEOUT``, 3 s). The
+    result is true when every span that ended since the previous flush was delivered; else it
+    counts the spans that failed to export, were dropped (queue full) or are still waiting.
+    With a provider that ``configure_tracing()`` did not build, the provider's ``force_flush``
+    is called and only its yes/no is known (``result.counted`` is False).
+
+    Example:
+        >>> result = flush_tracing()
+        >>> print("delivered" if result else f"lost {result.undelivered} spans")
+        delivered
+    """
+    wait = _flush.flush_timeout_s() if timeout is None else max(0.0, timeout)
+    if _flush.registered():
+        return _flush.flush_all(wait)
+    provider = SPAN_SINK.tracer_provider or trace.get_tracer_provider()
+    flush = getattr(provider, "force_flush", None)
+    ok = bool(flush(int(wait * 1000))) if callable(flush) else True
+    return FlushResult(pending=0 if ok else 1, counted=False)
+
+
 def configure_tracing(
     *, service_name: str | None = None, exporter: str | None = None
 ) -> trace.TracerProvider:
@@ -137,7 +217,8 @@ def configure_tracing(
 
     Needs the ``otlp`` extra (``pip install "otel-runnables[otlp]"``). If the application
     already installed an SDK provider, that provider is returned unchanged. The provider is
-    flushed and shut down at interpreter exit.
+    flushed and shut down at interpreter exit, waiting at most ``OTEL_RUNNABLES_FLUSH_TIMEOUT``
+    (3 s) for spans to be delivered. :func:`flush_tracing` says whether they were.
 
     Args:
         service_name: overrides ``OTEL_SERVICE_NAME``.
@@ -151,7 +232,8 @@ def configure_tracing(
     try:
         from opentelemetry.sdk.resources import OTELResourceDetector, Resource
         from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        from ._delivery import DeliveryProcessor
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ImportError(
             'configure_tracing() needs the OpenTelemetry SDK: pip install "otel-runnables[otlp]"'
@@ -166,10 +248,19 @@ def configure_tracing(
     resource = Resource.create(attributes).merge(OTELResourceDetector().detect())
     if service_name is not None:
         resource = resource.merge(Resource({"service.name": service_name}))
-    provider = TracerProvider(resource=resource)
     names = exporter if exporter is not None else os.environ.get("OTEL_TRACES_EXPORTER", "otlp")
-    for span_exporter in _exporters(names):
-        provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    batch = _batch_settings()
+    exporters = _exporters(names)
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    for span_exporter, description in exporters:
+        processor = DeliveryProcessor(
+            span_exporter,
+            description=description,
+            max_queue_size=batch["OTEL_BSP_MAX_QUEUE_SIZE"],
+            schedule_delay_s=batch["OTEL_BSP_SCHEDULE_DELAY"] / 1000,
+            max_export_batch_size=batch["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
+        )
+        provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
     if trace.get_tracer_provider() is not provider:  # somebody else won the set-once race
         provider.shutdown()

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,13 +159,34 @@ def test_export_with_env_reaches_the_receiver(
         OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
     )
     assert "result: 7 tokens, longest: backend" in out
-    assert f"protocol={protocol} endpoint={receiver.endpoint} flushed=True" in out
+    assert f"protocol={protocol} endpoint={receiver.endpoint}\n" in out
+    assert "flushed=True: 3 of 3 spans delivered" in out
     spans = receiver.wait_for_spans(3)
     assert sorted(s.name for s in spans) == ["export-demo", "summarize", "tokenize"]
     assert {s.resource_attributes["service.name"] for s in spans} == {"export-demo"}
     tokenize = receiver.span("tokenize")
     assert tokenize.event("tokenized").attributes == {"tokens": 7, "first": "spans"}
     assert tokenize.parent_span_id == receiver.span("export-demo").span_id
+
+
+def test_export_with_env_says_when_nothing_was_delivered(otlp_blackhole: Any) -> None:
+    """A backend that never answers: the script says so, with the count, and exits soon."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    base.update(otlp_blackhole.env("grpc"), OTEL_RUNNABLES_FLUSH_TIMEOUT="1000")
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "export_with_env.py")],
+        env=base,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr
+    assert "flushed=False: 3 of 3 spans NOT delivered (3 still waiting)" in proc.stdout
+    assert elapsed < 15, f"took {elapsed:.1f} s to exit"  # the exporter's own timeout is 10 s
 
 
 def test_export_with_env_console_exporter() -> None:

@@ -1,4 +1,5 @@
-"""Spans across os.fork(): no span is ended (and exported) twice."""
+"""Spans across os.fork(): no span is ended (and exported) twice, and the spans of forked
+multiprocessing workers arrive, even when the pool is terminated (``with Pool()``)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,48 @@ def test_fork_inside_a_step_ends_no_span_twice(otlp_http_receiver: Any) -> None:
     afters = [s for s in spans if s.name == "after"]
     assert {s.parent_span_id for s in afters} == {sequence.span_id}
     assert {s.trace_id for s in spans} == {sequence.trace_id}
+
+
+POOL = textwrap.dedent(
+    """
+    import multiprocessing, sys
+    from concurrent.futures import ProcessPoolExecutor
+    from otel_runnables import RunnableLambda, dispatch_custom_event
+    from otel_runnables.tracing import configure_tracing
+
+    def step(x):
+        dispatch_custom_event("in-worker", {"x": x})
+        return x + 1
+
+    def task(i):
+        chain = RunnableLambda(step) | RunnableLambda(lambda y: y * 2, name="double")
+        return chain.invoke(i)
+
+    if __name__ == "__main__":
+        configure_tracing()
+        context = multiprocessing.get_context("fork")
+        if sys.argv[1] == "pool":
+            with context.Pool(4) as pool:  # __exit__ terminates the workers
+                results = pool.map(task, range(40))
+        else:
+            with ProcessPoolExecutor(4, mp_context=context) as executor:
+                results = list(executor.map(task, range(40)))
+        assert results == [(i + 1) * 2 for i in range(40)]
+        print("done")
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["pool", "executor"])
+def test_forked_workers_deliver_their_spans(otlp_http_receiver: Any, kind: str) -> None:
+    """0 of 120 spans arrived from a terminated pool's workers."""
+    env = {**otlp_http_receiver.env(), "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    assert _run(POOL, kind, env=env) == "done\n"
+    spans = otlp_http_receiver.wait_for_spans(120, timeout=10)
+    assert len(spans) == 120
+    assert collections.Counter(s.name for s in spans) == {
+        "RunnableSequence": 40,
+        "step": 40,
+        "double": 40,
+    }
+    assert len({s.trace_id for s in spans}) == 40

@@ -131,3 +131,67 @@ def test_unknown_exporter_and_protocol_are_rejected(monkeypatch: pytest.MonkeyPa
         _exporters("otlp")
     assert _exporters("none") == []
     assert _exporters(" , none") == []
+
+
+def test_traces_protocol_is_reported_under_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_runnables.tracing import _exporters
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "foo")
+    with pytest.raises(
+        ValueError, match="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='foo' is not supported"
+    ):
+        _exporters("otlp")
+
+
+@pytest.mark.parametrize(
+    ("value", "module"),
+    [("HTTP/protobuf", "http"), ("Http/Protobuf", "http"), ("GRPC", "grpc"), (" grpc ", "grpc")],
+)
+def test_protocol_values_ignore_case(
+    monkeypatch: pytest.MonkeyPatch, value: str, module: str
+) -> None:
+    from otel_runnables.tracing import _exporters
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", value)
+    ((exporter, description),) = _exporters("OTLP")  # exporter names ignored case already
+    assert f".proto.{module}." in type(exporter).__module__
+    assert description.startswith("OTLP/gRPC" if module == "grpc" else "OTLP/HTTP")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "-1"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "0"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many"),
+        ("OTEL_BSP_EXPORT_TIMEOUT", "-5"),
+    ],
+)
+def test_bad_batch_variable_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    from otel_runnables.tracing import _batch_settings
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"{variable}='{value}' is not valid"):
+        _batch_settings()
+
+
+def test_batch_larger_than_queue_fails_naming_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_runnables.tracing import _batch_settings
+
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "10")
+    with pytest.raises(ValueError, match="OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 is larger than"):
+        _batch_settings()
+
+
+def test_configure_tracing_names_a_bad_batch_variable() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    clean.update(OTEL_BSP_MAX_QUEUE_SIZE="-1", OTEL_TRACES_EXPORTER="console")
+    code = "from otel_runnables.tracing import configure_tracing; configure_tracing()"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "ValueError: OTEL_BSP_MAX_QUEUE_SIZE='-1' is not valid" in done.stderr

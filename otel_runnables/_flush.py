@@ -1,0 +1,152 @@
+"""Flushing that tells the truth: what was delivered, what was lost, what is still waiting.
+
+:class:`FlushResult` is what ``otel_runnables.tracing.flush_tracing()`` returns; the delivery
+processors ``configure_tracing()`` builds (``_delivery``) register here, so that flushing needs
+no SDK import. The flush timeout and the wait at shutdown come from
+``OTEL_RUNNABLES_FLUSH_TIMEOUT`` (milliseconds, default 3000).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from typing import Protocol
+
+from . import _fork
+from ._env import env_int
+
+__all__ = [
+    "DEFAULT_FLUSH_TIMEOUT_MS",
+    "ENV_FLUSH_TIMEOUT",
+    "FlushResult",
+    "Flushable",
+    "flush_all",
+    "flush_timeout_s",
+    "register",
+    "registered",
+    "unregister",
+]
+
+ENV_FLUSH_TIMEOUT = "OTEL_RUNNABLES_FLUSH_TIMEOUT"
+DEFAULT_FLUSH_TIMEOUT_MS = 3000
+
+
+def flush_timeout_s() -> float:
+    """``OTEL_RUNNABLES_FLUSH_TIMEOUT`` in seconds (default 3)."""
+    return env_int(ENV_FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT_MS, minimum=0) / 1000
+
+
+class FlushResult:
+    """What became of the spans that ended since the previous flush.
+
+    ``delivered``: accepted by the exporter; ``failed``: the exporter gave up on them (backend
+    down, rejected); ``dropped``: never exported because the queue was full; ``pending``: still
+    queued or being exported when the flush stopped waiting. True when nothing was lost or left.
+
+    Example:
+        >>> result = FlushResult(delivered=3)
+        >>> bool(result), result.undelivered
+        (True, 0)
+    """
+
+    __slots__ = ("counted", "delivered", "dropped", "failed", "pending")
+
+    def __init__(
+        self,
+        delivered: int = 0,
+        failed: int = 0,
+        dropped: int = 0,
+        pending: int = 0,
+        *,
+        counted: bool = True,
+    ) -> None:
+        self.delivered = delivered
+        self.failed = failed
+        self.dropped = dropped
+        self.pending = pending
+        self.counted = counted
+        """False when the spans go through processors otel_runnables did not build: then only
+        ``ok`` is known (from ``force_flush``), and the counts are 0."""
+
+    @property
+    def undelivered(self) -> int:
+        """Spans not delivered: failed, dropped and still pending."""
+        return self.failed + self.dropped + self.pending
+
+    @property
+    def ok(self) -> bool:
+        """True when every span that ended was delivered."""
+        return self.undelivered == 0
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __add__(self, other: FlushResult) -> FlushResult:
+        return FlushResult(
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            self.dropped + other.dropped,
+            self.pending + other.pending,
+            counted=self.counted and other.counted,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"FlushResult(ok={self.ok}, delivered={self.delivered}, failed={self.failed}, "
+            f"dropped={self.dropped}, pending={self.pending})"
+        )
+
+    def describe(self) -> str:
+        """One line for a log or a script's output."""
+        total = self.delivered + self.undelivered
+        if self.ok:
+            return f"{total} of {total} spans delivered"
+        parts = [
+            f"{count} {what}"
+            for count, what in (
+                (self.failed, "failed to export"),
+                (self.dropped, "dropped, the queue was full"),
+                (self.pending, "still waiting"),
+            )
+            if count
+        ]
+        return f"{self.undelivered} of {total} spans NOT delivered ({', '.join(parts)})"
+
+
+class Flushable(Protocol):
+    def flush(self, timeout_s: float, *, patient: bool = True) -> FlushResult: ...
+
+
+_registry: weakref.WeakSet[Flushable] = weakref.WeakSet()
+
+
+def register(processor: Flushable) -> None:
+    """Make ``processor`` part of :func:`flush_all` (and of flushes in forked workers)."""
+    if not _registry:
+        _fork.on_root_end(_flush_in_worker)
+    _registry.add(processor)
+
+
+def unregister(processor: Flushable) -> None:
+    """Leave ``processor`` out of :func:`flush_all` (it was shut down)."""
+    _registry.discard(processor)
+
+
+def registered() -> bool:
+    """True when some live delivery processor exists."""
+    return bool(_registry)
+
+
+def flush_all(timeout_s: float, *, patient: bool = True) -> FlushResult:
+    """Flush every registered processor within one shared ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    total = FlushResult()
+    for processor in list(_registry):
+        left = max(0.0, deadline - time.monotonic())
+        total = total + processor.flush(left, patient=patient)
+    return total
+
+
+def _flush_in_worker() -> None:
+    # Impatient: a processor whose exporter is failing does not make every task wait.
+    flush_all(flush_timeout_s(), patient=False)
