@@ -27,17 +27,25 @@ if TYPE_CHECKING:
 __all__ = ["SpanRecorder", "otel_spans"]
 
 SpanTree = list[tuple[str, "SpanTree"]]
+_NEEDS_SDK = (
+    "the otel_spans fixture (otel_runnables.testing.SpanRecorder) records spans with the "
+    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
+    "(or opentelemetry-sdk)"
+)
 
 
 class SpanRecorder:
     """Finished spans of the runs made while it is installed, with tree helpers."""
 
     def __init__(self) -> None:
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
-            InMemorySpanExporter,
-        )
+        try:
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+            from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+                InMemorySpanExporter,
+            )
+        except ImportError as exc:
+            raise ImportError(_NEEDS_SDK) from exc
 
         self.exporter = InMemorySpanExporter()
         self.provider = TracerProvider()
@@ -88,7 +96,10 @@ class SpanRecorder:
 @pytest.fixture
 def otel_spans() -> Iterator[SpanRecorder]:
     """A :class:`SpanRecorder` installed for the duration of one test."""
-    recorder = SpanRecorder().install()
+    try:
+        recorder = SpanRecorder().install()
+    except ImportError as exc:
+        pytest.fail(str(exc), pytrace=False)
     try:
         yield recorder
     finally:

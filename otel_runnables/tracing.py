@@ -5,7 +5,8 @@ Library code never installs a global tracer provider; applications call
 
 Environment variables read by :func:`configure_tracing` (all optional):
 
-``OTEL_SERVICE_NAME``                 service name of the resource (default ``unknown_service``)
+``OTEL_SERVICE_NAME``                 service name of the resource (default
+                                      ``unknown_service:<interpreter file name>``)
 ``OTEL_TRACES_EXPORTER``              ``otlp`` (default), ``console`` or ``none``; comma-separated
 ``OTEL_EXPORTER_OTLP_ENDPOINT``       collector address (default ``http://localhost:4317`` for
                                       gRPC, ``http://localhost:4318`` for HTTP)

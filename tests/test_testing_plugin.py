@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import Any
+
 from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables._otel import SPAN_SINK
 from otel_runnables.testing import SpanRecorder
@@ -43,3 +47,23 @@ def test_two_root_runs_are_two_trees(otel_spans: SpanRecorder) -> None:
     RunnableLambda(step, name="first").invoke(1)
     RunnableLambda(step, name="second").invoke(1)
     assert otel_spans.tree() == [("first", []), ("second", [])]
+
+
+def test_fixture_without_the_sdk_fails_with_a_clear_message(tmp_path: Any) -> None:
+    """It failed with a bare ModuleNotFoundError: No module named 'opentelemetry.sdk'."""
+    (tmp_path / "conftest.py").write_text(
+        "import sys\nsys.modules['opentelemetry.sdk'] = None  # as if it were not installed\n"
+    )
+    (tmp_path / "test_user.py").write_text("def test_uses_it(otel_spans):\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "records spans with the OpenTelemetry SDK, which is not installed" in done.stdout
+    assert 'pip install "otel-runnables[otlp]"' in done.stdout
+    assert "ModuleNotFoundError" not in done.stdout
