@@ -118,11 +118,14 @@ class Flushable(Protocol):
 
 
 _registry: weakref.WeakSet[Flushable] = weakref.WeakSet()
+_hooked = False
 
 
 def register(processor: Flushable) -> None:
     """Make ``processor`` part of :func:`flush_all` (and of flushes in forked workers)."""
-    if not _registry:
+    global _hooked
+    if not _hooked:
+        _hooked = True
         _fork.on_root_end(_flush_in_worker)
     _registry.add(processor)
 

@@ -19,9 +19,16 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import _attributes as attrs
+from . import _convert as convert
 from . import _fork
 from ._env import env_flag
-from ._limits import ENV_EVENT_SIZE_LIMIT, ENV_LIST_LENGTH_LIMIT, ENV_SPAN_SIZE_LIMIT, read_limits
+from ._limits import (
+    ENV_EVENT_SIZE_LIMIT,
+    ENV_LIST_LENGTH_LIMIT,
+    ENV_SPAN_SIZE_LIMIT,
+    Limits,
+    read_limits,
+)
 from ._redact import exception_attributes, status_description
 from ._sink import Sink
 from ._version import __version__
@@ -322,7 +329,7 @@ class SpanSink(Sink):
 
     def _input_attributes(self, inputs: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
+        out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = convert.value_and_mime(
             inputs, self.options.limits, out
         )
         return out
@@ -342,19 +349,19 @@ class SpanSink(Sink):
         tags, metadata = run.tags, run.metadata
         if tags or metadata:
             keys = limits.span_attribute_count - _SPAN_OWN_KEYS
-            attrs.run_attributes(out, tags, metadata, limits, keys)
+            convert.run_attributes(out, tags, metadata, limits, keys)
             conversation = attrs.conversation_id(metadata) if metadata else None
             if conversation is not None:
                 out[attrs.GEN_AI_CONVERSATION_ID] = attrs.truncate(conversation, limit)
         if with_input and not options.hide_io and not run.input_pending:
-            out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
+            out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = convert.value_and_mime(
                 run.inputs, limits, out
             )
         if run.detail is not None:
             out.update(run.detail.start_attributes(run, limit, options.hide_io))
         return out
 
-    def _event_room(self, span: Any, limits: attrs.Limits) -> tuple[int, str]:
+    def _event_room(self, span: Any, limits: Limits) -> tuple[int, str]:
         """Bytes one more event of ``span`` may carry, and the limit that sets them."""
         used = self._event_bytes.get(id(span)) if self._event_bytes else None
         if used is not None and limits.span_size - used < limits.event_size:
@@ -374,7 +381,7 @@ class SpanSink(Sink):
             if run.detail is not None:
                 chunk = run.detail.chunk_value(chunk)
             attributes: dict[str, Any] = {}
-            text = attrs.value_and_mime(chunk, self.options.limits, attributes)[0]
+            text = convert.value_and_mime(chunk, self.options.limits, attributes)[0]
             attributes[attrs.CHUNK] = text
             self._spent(span, len(text))
             span.add_event(attrs.CHUNK_EVENT, attributes)
@@ -391,7 +398,7 @@ class SpanSink(Sink):
         else:
             limits = options.limits
             room, cause = self._event_room(span, limits)
-            attributes, size = attrs.event_attributes(data, limits, room, cause)
+            attributes, size = convert.event_attributes(data, limits, room, cause)
             self._spent(span, size)
             span.add_event(name, attributes)
 
@@ -404,7 +411,7 @@ class SpanSink(Sink):
             out[attrs.STREAM_CHUNKS] = run.chunks
             out[attrs.STREAM_FIRST_CHUNK_MS] = (run.first_chunk_ns - run.start_ns) / 1e6
         if run.input_pending and not self.options.hide_io:
-            out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = attrs.value_and_mime(
+            out[attrs.INPUT_VALUE], out[attrs.INPUT_MIME_TYPE] = convert.value_and_mime(
                 inputs, self.options.limits, out
             )
         return out
@@ -429,12 +436,12 @@ class SpanSink(Sink):
                     out.update(self._detail_end(detail, run, outputs))
                     outputs = detail.output_value(outputs)
                 if not self.options.hide_io:
-                    out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = attrs.value_and_mime(
+                    out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = convert.value_and_mime(
                         outputs, self.options.limits, out
                     )
                 if out:
                     if attrs.TRUNCATED_VALUES in out:
-                        attrs.merge_counts(out, getattr(span, "attributes", None))
+                        convert.merge_counts(out, getattr(span, "attributes", None))
                     span.set_attributes(out)
         finally:
             self._close(run, span)
@@ -460,7 +467,7 @@ class SpanSink(Sink):
     def _record_error(self, span: Any, run: Run, error: BaseException, inputs: Any) -> None:
         out = self._end_attributes(run, inputs)
         if attrs.TRUNCATED_VALUES in out:
-            attrs.merge_counts(out, getattr(span, "attributes", None))
+            convert.merge_counts(out, getattr(span, "attributes", None))
         if isinstance(error, _CANCELLATIONS):
             out[attrs.CANCELLED] = True
             span.set_attributes(out)

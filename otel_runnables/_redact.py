@@ -17,6 +17,7 @@ import traceback
 from typing import Any
 
 from . import _attributes as attrs
+from ._convert import fit_text
 from ._limits import Limits, note_cut
 
 __all__ = ["exception_attributes", "status_description"]
@@ -90,9 +91,7 @@ def exception_attributes(error: BaseException, limits: Limits, redact: bool) -> 
         except BaseException:  # telemetry must never raise
             stacktrace = f"{_type_name(error)}: {attrs.REDACTED}\n"
     else:
-        out[attrs.EXCEPTION_MESSAGE], _, cut = attrs.fit_text(
-            attrs.safe_str(error), limit, 4 * limit
-        )
+        out[attrs.EXCEPTION_MESSAGE], _, cut = fit_text(attrs.safe_str(error), limit, 4 * limit)
         if cut:
             out[attrs.TRUNCATED_VALUES] = 1
             note_cut("length")
@@ -105,6 +104,6 @@ def exception_attributes(error: BaseException, limits: Limits, redact: bool) -> 
     if cut:
         out[attrs.TRUNCATED_VALUES] = out.get(attrs.TRUNCATED_VALUES, 0) + 1
         note_cut("length")
-    out[attrs.EXCEPTION_STACKTRACE] = attrs.fit_text(stacktrace, limit, 4 * limit)[0]
+    out[attrs.EXCEPTION_STACKTRACE] = fit_text(stacktrace, limit, 4 * limit)[0]
     out[attrs.EXCEPTION_ESCAPED] = "False"
     return out

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_runnables import RunnableLambda, dispatch_custom_event
 from otel_runnables import _attributes as attrs
+from otel_runnables import _convert as convert
 from otel_runnables._otel import SPAN_SINK
 from otel_runnables.testing import SpanRecorder
 from otel_runnables.tracing import reset_tracing_options, set_tracing_options
@@ -247,13 +248,13 @@ def test_not_recording_spans_cost_no_conversion(
 ) -> None:
     calls: list[str] = []
     for name in ("value_and_mime", "event_attributes", "metadata_attributes"):
-        original = getattr(attrs, name)
+        original = getattr(convert, name)
 
         def spy(*args: Any, _name: str = name, _original: Any = original) -> Any:
             calls.append(_name)
             return _original(*args)
 
-        monkeypatch.setattr(attrs, name, spy)
+        monkeypatch.setattr(convert, name, spy)
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
     with using_provider(TracerProvider(sampler=ALWAYS_OFF), restore=otel_spans.provider):

@@ -16,6 +16,7 @@ from otel_runnables import (
     dispatch_custom_event,
 )
 from otel_runnables import _attributes as attrs
+from otel_runnables import _convert as convert
 
 
 class Boom(ValueError):
@@ -145,7 +146,7 @@ def test_sink_ends_span_when_attribute_conversion_fails(
     def broken(*args: Any) -> Any:
         raise RuntimeError("conversion bug")
 
-    monkeypatch.setattr(attrs, "value_and_mime", broken)
+    monkeypatch.setattr(convert, "value_and_mime", broken)
     assert RunnableLambda(lambda x: x + 1).invoke(1) == 2
     assert len(traced.spans()) == 1
     assert "otel_runnables sink SpanSink" in caplog.text

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import _attributes as attrs
+from .._convert import value_and_mime
+from .._limits import Limits
 
 __all__ = [
     "MAX_ITEMS",
@@ -46,7 +48,7 @@ _FINISH_REASONS = {  # provider spellings -> the GenAI output message's finish_r
 def json_of(value: Any, limit: int) -> str:
     if isinstance(value, str):
         return value
-    return attrs.value_and_mime(value, attrs.Limits(value_length=limit))[0]
+    return value_and_mime(value, Limits(value_length=limit))[0]
 
 
 def get(obj: Any, key: str) -> Any:
