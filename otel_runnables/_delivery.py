@@ -148,7 +148,10 @@ class DeliveryProcessor(SpanProcessor):
         if context is None or not context.trace_flags.sampled:
             return
         with self._lock:
-            if self._shut or len(self._queue) >= self._max_queue:
+            if self._shut:  # ended after the shutdown (at exit): nowhere to go
+                self._dropped += 1
+                return
+            if len(self._queue) >= self._max_queue:
                 first = self._dropped == 0
                 self._dropped += 1
             else:

@@ -49,7 +49,7 @@ class FlushResult:
         (True, 0)
     """
 
-    __slots__ = ("counted", "delivered", "dropped", "failed", "pending")
+    __slots__ = ("_ok", "counted", "delivered", "dropped", "failed", "pending")
 
     def __init__(
         self,
@@ -59,14 +59,16 @@ class FlushResult:
         pending: int = 0,
         *,
         counted: bool = True,
+        ok: bool | None = None,
     ) -> None:
+        self._ok = ok
         self.delivered = delivered
         self.failed = failed
         self.dropped = dropped
         self.pending = pending
         self.counted = counted
         """False when the spans go through processors otel_runnables did not build: then only
-        ``ok`` is known (from ``force_flush``), and the counts are 0."""
+        ``ok`` is known (from their ``force_flush``), and the counts are 0."""
 
     @property
     def undelivered(self) -> int:
@@ -76,7 +78,7 @@ class FlushResult:
     @property
     def ok(self) -> bool:
         """True when every span that ended was delivered."""
-        return self.undelivered == 0
+        return self.undelivered == 0 if self._ok is None else self._ok
 
     def __bool__(self) -> bool:
         return self.ok
@@ -88,6 +90,7 @@ class FlushResult:
             self.dropped + other.dropped,
             self.pending + other.pending,
             counted=self.counted and other.counted,
+            ok=None if self._ok is None and other._ok is None else self.ok and other.ok,
         )
 
     def __repr__(self) -> str:

@@ -208,7 +208,7 @@ def flush_tracing(timeout: float | None = None) -> FlushResult:
     provider = SPAN_SINK.tracer_provider or trace.get_tracer_provider()
     flush = getattr(provider, "force_flush", None)
     ok = bool(flush(int(wait * 1000))) if callable(flush) else True
-    return FlushResult(pending=0 if ok else 1, counted=False)
+    return FlushResult(counted=False, ok=ok)
 
 
 def configure_tracing(

@@ -206,3 +206,19 @@ def test_process_with_the_exporter_up_delivers_at_exit(otlp_http_receiver: Any) 
     ((_, stderr),) = _exit_times([(env, 50)])
     assert len(otlp_http_receiver.wait_for_spans(150)) == 150
     assert "NOT delivered" not in stderr
+
+
+def test_flush_with_a_provider_built_elsewhere_reports_only_yes_or_no() -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    use_tracer_provider(provider)
+    try:
+        RunnableLambda(lambda x: x).invoke(1)
+        result = flush_tracing(1)
+    finally:
+        use_tracer_provider(None)
+        provider.shutdown()
+    assert result.ok and not result.counted and result.delivered == 0
