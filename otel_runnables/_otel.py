@@ -26,7 +26,6 @@ from ._limits import (
     ENV_EVENT_SIZE_LIMIT,
     ENV_LIST_LENGTH_LIMIT,
     ENV_SPAN_SIZE_LIMIT,
-    Limits,
     read_limits,
 )
 from ._redact import exception_attributes, status_description
@@ -361,17 +360,10 @@ class SpanSink(Sink):
             out.update(run.detail.start_attributes(run, limit, options.hide_io))
         return out
 
-    def _event_room(self, span: Any, limits: Limits) -> tuple[int, str]:
-        """Bytes one more event of ``span`` may carry, and the limit that sets them."""
-        used = self._event_bytes.get(id(span)) if self._event_bytes else None
-        if used is not None and limits.span_size - used < limits.event_size:
-            return max(limits.span_size - used, 0), "span"
-        return limits.event_size, "size"
-
     def _spent(self, span: Any, size: int) -> None:
-        if size >= _TALLY_MIN:
-            key = id(span)
-            self._event_bytes[key] = self._event_bytes.get(key, 0) + size
+        """Count ``size`` bytes of events toward the span size limit of ``span``."""
+        key = id(span)
+        self._event_bytes[key] = self._event_bytes.get(key, 0) + size
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
         if not self.options.record_chunks or self.options.hide_io:  # chunks are output
@@ -383,7 +375,8 @@ class SpanSink(Sink):
             attributes: dict[str, Any] = {}
             text = convert.value_and_mime(chunk, self.options.limits, attributes)[0]
             attributes[attrs.CHUNK] = text
-            self._spent(span, len(text))
+            if len(text) >= _TALLY_MIN:
+                self._spent(span, len(text))
             span.add_event(attrs.CHUNK_EVENT, attributes)
 
     def on_custom_event(
@@ -397,9 +390,18 @@ class SpanSink(Sink):
             span.add_event(name)
         else:
             limits = options.limits
-            room, cause = self._event_room(span, limits)
-            attributes, size = convert.event_attributes(data, limits, room, cause)
-            self._spent(span, size)
+            room = limits.event_size
+            if self._event_bytes:  # some span carries large events: is it this one?
+                used = self._event_bytes.get(id(span))
+                if used is not None and limits.span_size - used < room:
+                    room = max(limits.span_size - used, 0)
+                    attributes, size = convert.event_attributes(data, limits, room, "span")
+                    self._spent(span, size)
+                    span.add_event(name, attributes)
+                    return
+            attributes, size = convert.event_attributes(data, limits, room)
+            if size >= _TALLY_MIN:
+                self._spent(span, size)
             span.add_event(name, attributes)
 
     def _end_attributes(self, run: Run, inputs: Any) -> dict[str, Any]:
@@ -415,14 +417,6 @@ class SpanSink(Sink):
                 inputs, self.options.limits, out
             )
         return out
-
-    def _close(self, run: Run, span: Any) -> None:
-        """End ``span``; in a forked process, flush when a worker's own root run ended."""
-        if self._event_bytes:
-            self._event_bytes.pop(id(span), None)
-        span.end()
-        if _fork.FORK_NS:
-            _fork.local_root_ended(run)
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         span = run.span
@@ -444,7 +438,11 @@ class SpanSink(Sink):
                         convert.merge_counts(out, getattr(span, "attributes", None))
                     span.set_attributes(out)
         finally:
-            self._close(run, span)
+            if self._event_bytes:
+                self._event_bytes.pop(id(span), None)
+            span.end()
+            if _fork.FORK_NS:  # in a forked process: a worker flushes its own root runs
+                _fork.local_root_ended(run)
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         span = run.span
@@ -454,7 +452,11 @@ class SpanSink(Sink):
             if span.is_recording():
                 self._record_error(span, run, error, inputs)
         finally:
-            self._close(run, span)
+            if self._event_bytes:
+                self._event_bytes.pop(id(span), None)
+            span.end()
+            if _fork.FORK_NS:  # in a forked process: a worker flushes its own root runs
+                _fork.local_root_ended(run)
 
     def _detail_end(self, detail: SpanDetail, run: Run, outputs: Any) -> dict[str, Any]:
         options = self.options
