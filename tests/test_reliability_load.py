@@ -146,7 +146,16 @@ async def test_load_no_loss_no_dup_order_and_memory(traced: Traced) -> None:
             recorded.clear()
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
-        grown = after - baseline
+        # A leak of runs shows as many small blocks. A single block of a mebibyte or more is an
+        # interpreter table reallocated once (on 3.10, the interned strings' dict, whose resize
+        # point depends on how many strings the whole session interned): tracemalloc sees the
+        # new table but not the free of the old one, which predates tracing.
+        one_off = sum(
+            stat.size
+            for stat in tracemalloc.take_snapshot().statistics("traceback")
+            if stat.count == 1 and stat.size >= 1 << 20
+        )
+        grown = after - baseline - one_off
         assert grown < MEMORY_SLACK, (
             f"memory grew by {grown} bytes after {MEMORY_RUNS} more runs (slack {MEMORY_SLACK}); "
             f"{figures}; top: {tracemalloc.take_snapshot().statistics('lineno')[:5]}"
