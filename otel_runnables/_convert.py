@@ -33,6 +33,7 @@ from ._json import BoundedJson
 from ._limits import Limits, note_cut
 
 __all__ = [
+    "add_within",
     "event_attributes",
     "fit_text",
     "merge_counts",
@@ -398,3 +399,27 @@ def merge_counts(out: dict[str, Any], previous: Any) -> None:
             before = previous.get(key)
             if type(before) is int:
                 out[key] += before
+
+
+def add_within(out: dict[str, Any], extra: dict[str, Any], keys: int, previous: Any = None) -> None:
+    """Add ``extra`` to ``out`` while ``out`` holds fewer than ``keys`` attributes.
+
+    The rest is counted in ``runnable.dropped_attributes`` (added to the count ``previous``, a
+    span's attributes, already carries): another source's attributes (the bridge's GenAI
+    ones) stay within the attribute count limit, which the SDK enforces by dropping the oldest
+    attributes and logging a warning for each.
+    """
+    room = keys - len(out) - 1  # one key for the count
+    if len(extra) <= room + 1:
+        out.update(extra)
+        return
+    for index, (key, value) in enumerate(extra.items()):
+        if index >= room:
+            break
+        out[key] = value
+    dropped = len(extra) - max(room, 0)
+    before = previous.get(DROPPED_ATTRIBUTES) if previous else None
+    out[DROPPED_ATTRIBUTES] = (
+        out.get(DROPPED_ATTRIBUTES, 0) + dropped + (before if type(before) is int else 0)
+    )
+    note_cut("count")

@@ -62,6 +62,8 @@ _FAIL_CLOSED = frozenset(("hide_io", "hide_event_data"))
 """Privacy switches: a value that is not a boolean hides (and is logged), never shows."""
 _SPAN_OWN_KEYS = 13
 """Attributes a span may carry besides its tags and metadata (ids, kinds, input, output, ...)."""
+_END_KEYS = 8
+"""Attributes a span may get when it ends (output, stream figures, cancellation, error, counts)."""
 _TALLY_MIN = 1024
 """Events at least this large (bytes) count toward their span's size limit."""
 
@@ -357,7 +359,8 @@ class SpanSink(Sink):
                 run.inputs, limits, out
             )
         if run.detail is not None:
-            out.update(run.detail.start_attributes(run, limit, options.hide_io))
+            extra = run.detail.start_attributes(run, limit, options.hide_io)
+            convert.add_within(out, extra, limits.span_attribute_count - _END_KEYS)
         return out
 
     def _spent(self, span: Any, size: int) -> None:
@@ -427,12 +430,16 @@ class SpanSink(Sink):
                 out = self._end_attributes(run, inputs)
                 detail = run.detail
                 if detail is not None:
-                    out.update(self._detail_end(detail, run, outputs))
+                    extra = self._detail_end(detail, run, outputs)
                     outputs = detail.output_value(outputs)
                 if not self.options.hide_io:
                     out[attrs.OUTPUT_VALUE], out[attrs.OUTPUT_MIME_TYPE] = convert.value_and_mime(
                         outputs, self.options.limits, out
                     )
+                if detail is not None and extra:
+                    existing = getattr(span, "attributes", None) or {}
+                    keys = self.options.limits.span_attribute_count - len(existing)
+                    convert.add_within(out, extra, keys, existing)
                 if out:
                     if attrs.TRUNCATED_VALUES in out:
                         convert.merge_counts(out, getattr(span, "attributes", None))
