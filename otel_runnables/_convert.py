@@ -349,7 +349,8 @@ def event_attributes(
     ``"span"``: what is left of the span's).
 
     Example:
-        >>> event_attributes({"a": {"b": 1}, "c": [1, 2]}, Limits(), 1000)[0]
+        >>> from otel_runnables._limits import DEFAULT_LIMITS
+        >>> event_attributes({"a": {"b": 1}, "c": [1, 2]}, DEFAULT_LIMITS, 1000)[0]
         {'a.b': 1, 'c': [1, 2]}
     """
     if type(data) is dict:

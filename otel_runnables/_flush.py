@@ -62,10 +62,8 @@ class FlushResult:
         ok: bool | None = None,
     ) -> None:
         self._ok = ok
-        self.delivered = delivered
-        self.failed = failed
-        self.dropped = dropped
-        self.pending = pending
+        self.delivered, self.failed = delivered, failed
+        self.dropped, self.pending = dropped, pending
         self.counted = counted
         """False when the spans go through processors otel_runnables did not build: then only
         ``ok`` is known (from their ``force_flush``), and the counts are 0."""

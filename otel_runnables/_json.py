@@ -95,9 +95,9 @@ class BoundedJson:
         elif kind is float:
             self._float(value)
         elif kind is dict:
-            self._mapping(value, depth)
+            self._container(value, depth, mapping=True)
         elif kind is list or kind is tuple:
-            self._sequence(value, len(value), depth)
+            self._container(value, depth, mapping=False)
         else:
             self._other(value, depth)
 
@@ -128,9 +128,9 @@ class BoundedJson:
             if len(head) < len(value):  # decoding may shorten: the cut must still show
                 raise _Full
         elif isinstance(value, Mapping):
-            self._mapping(value, depth)
+            self._container(value, depth, mapping=True)
         elif isinstance(value, (list, tuple, set, frozenset)):
-            self._sequence(value, len(value), depth)
+            self._container(value, depth, mapping=False)
         else:
             self._object(value, depth)
 
@@ -142,7 +142,7 @@ class BoundedJson:
             except BaseException:  # a raising model_dump() falls back to repr
                 continue
             if isinstance(dumped, dict):
-                self._mapping(dumped, depth)
+                self._container(dumped, depth, mapping=True)
                 return
         self._string(safe_repr(value))
 
@@ -157,46 +157,29 @@ class BoundedJson:
         self._path.add(id(value))
         return True
 
-    def _mapping(self, value: Mapping[Any, Any], depth: int) -> None:
+    def _container(self, value: Any, depth: int, mapping: bool) -> None:
+        """A mapping as a JSON object, or a list, tuple or set as a JSON array."""
         if not self._enter(value, depth):
             return
         try:
             try:
                 size = len(value)
-                pairs = list(itertools.islice(value.items(), self.items))
-            except BaseException:  # a mapping whose iteration raises
+                items = list(itertools.islice(value.items() if mapping else value, self.items))
+            except BaseException:  # a container whose iteration raises
                 self._string(safe_repr(value))
                 return
-            self._write("{")
-            for index, (key, item) in enumerate(pairs):
-                if index:
-                    self._write(", ")
-                self._string(_key_text(key))
-                self._write(": ")
-                self._value(item, depth + 1)
-            if size > len(pairs):
-                self._more(size - len(pairs), bool(pairs), '"...": ')
-            self._write("}")
-        finally:
-            self._path.discard(id(value))
-
-    def _sequence(self, value: Any, size: int, depth: int) -> None:
-        if not self._enter(value, depth):
-            return
-        try:
-            try:
-                items = list(itertools.islice(value, self.items))
-            except BaseException:  # a sequence whose iteration raises
-                self._string(safe_repr(value))
-                return
-            self._write("[")
+            self._write("{" if mapping else "[")
             for index, item in enumerate(items):
                 if index:
                     self._write(", ")
+                if mapping:
+                    self._string(_key_text(item[0]))
+                    self._write(": ")
+                    item = item[1]
                 self._value(item, depth + 1)
             if size > len(items):
-                self._more(size - len(items), bool(items), "")
-            self._write("]")
+                self._more(size - len(items), bool(items), '"...": ' if mapping else "")
+            self._write("}" if mapping else "]")
         finally:
             self._path.discard(id(value))
 

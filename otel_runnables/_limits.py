@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import NamedTuple
 
 from ._env import env_int
 
 __all__ = [
     "COUNT_LIMIT_VARIABLES",
     "DEFAULT_COUNT_LIMIT",
+    "DEFAULT_LIMITS",
     "DEFAULT_EVENT_SIZE_LIMIT",
     "DEFAULT_LIST_LENGTH_LIMIT",
     "DEFAULT_SPAN_SIZE_LIMIT",
@@ -92,7 +94,7 @@ def _count_limit(variable: str, fallback: int) -> int:
     return value if value >= 0 else fallback
 
 
-class Limits:
+class Limits(NamedTuple):
     """Every limit the span sink converts values within (read from the environment).
 
     ``span_attribute_count`` / ``event_attribute_count`` follow the SDK: the specific variable
@@ -100,34 +102,29 @@ class Limits:
     ``OTEL_ATTRIBUTE_COUNT_LIMIT``, else 128; an empty value means no limit.
     """
 
-    __slots__ = (
-        "event_attribute_count",
-        "event_size",
-        "list_length",
-        "span_attribute_count",
-        "span_size",
-        "value_length",
-    )
+    value_length: int
+    """Characters per string value (``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT``)."""
+    list_length: int
+    """Items kept per list, set or dict (``OTEL_RUNNABLES_LIST_LENGTH_LIMIT``)."""
+    event_size: int
+    """Bytes per event, and per run's tags and metadata (``OTEL_RUNNABLES_EVENT_SIZE_LIMIT``)."""
+    span_size: int
+    """Bytes of all events on one span (``OTEL_RUNNABLES_SPAN_SIZE_LIMIT``)."""
+    span_attribute_count: int
+    """Attributes per span."""
+    event_attribute_count: int
+    """Attributes per event."""
 
-    def __init__(
-        self,
-        value_length: int = DEFAULT_VALUE_LENGTH_LIMIT,
-        list_length: int = DEFAULT_LIST_LENGTH_LIMIT,
-        event_size: int = DEFAULT_EVENT_SIZE_LIMIT,
-        span_size: int = DEFAULT_SPAN_SIZE_LIMIT,
-        span_attribute_count: int = DEFAULT_COUNT_LIMIT,
-        event_attribute_count: int = DEFAULT_COUNT_LIMIT,
-    ) -> None:
-        self.value_length = value_length
-        self.list_length = list_length
-        self.event_size = event_size
-        self.span_size = span_size
-        self.span_attribute_count = span_attribute_count
-        self.event_attribute_count = event_attribute_count
 
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
-        return f"Limits({fields})"
+DEFAULT_LIMITS = Limits(
+    DEFAULT_VALUE_LENGTH_LIMIT,
+    DEFAULT_LIST_LENGTH_LIMIT,
+    DEFAULT_EVENT_SIZE_LIMIT,
+    DEFAULT_SPAN_SIZE_LIMIT,
+    DEFAULT_COUNT_LIMIT,
+    DEFAULT_COUNT_LIMIT,
+)
+"""The limits with no variable set."""
 
 
 def read_limits() -> Limits:

@@ -422,9 +422,9 @@ class SpanSink(Sink):
         return out
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
-        span = run.span
-        if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
-            return  # a span inherited at a fork is ended by the parent process
+        span = _own_span(run)
+        if span is None:
+            return
         try:
             if span.is_recording():
                 out = self._end_attributes(run, inputs)
@@ -445,25 +445,23 @@ class SpanSink(Sink):
                         convert.merge_counts(out, getattr(span, "attributes", None))
                     span.set_attributes(out)
         finally:
-            if self._event_bytes:
-                self._event_bytes.pop(id(span), None)
-            span.end()
-            if _fork.FORK_NS:  # in a forked process: a worker flushes its own root runs
-                _fork.local_root_ended(run)
+            self._end(run, span)
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
-        span = run.span
-        if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
-            return  # a span inherited at a fork is ended by the parent process
-        try:
-            if span.is_recording():
-                self._record_error(span, run, error, inputs)
-        finally:
-            if self._event_bytes:
-                self._event_bytes.pop(id(span), None)
-            span.end()
-            if _fork.FORK_NS:  # in a forked process: a worker flushes its own root runs
-                _fork.local_root_ended(run)
+        span = _own_span(run)
+        if span is not None:
+            try:
+                if span.is_recording():
+                    self._record_error(span, run, error, inputs)
+            finally:
+                self._end(run, span)
+
+    def _end(self, run: Run, span: trace.Span) -> None:
+        if self._event_bytes:
+            self._event_bytes.pop(id(span), None)
+        span.end()
+        if _fork.FORK_NS:  # in a forked process: a worker flushes its own root runs
+            _fork.local_root_ended(run)
 
     def _detail_end(self, detail: SpanDetail, run: Run, outputs: Any) -> dict[str, Any]:
         options = self.options
@@ -514,3 +512,12 @@ def _is_control_flow(error: BaseException) -> bool:
 
 SPAN_SINK = SpanSink()
 """The process-wide span sink (configured through ``otel_runnables.tracing``)."""
+
+
+def _own_span(run: Run) -> Any:
+    """The span of ``run`` for this process to end: None for a run without one, and for a span
+    inherited at a fork (the parent process ends it)."""
+    span = run.span
+    if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
+        return None
+    return span

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import _attributes as attrs
 from .._convert import value_and_mime
-from .._limits import Limits
+from .._limits import DEFAULT_LIMITS
 
 __all__ = [
     "MAX_ITEMS",
@@ -48,7 +48,7 @@ _FINISH_REASONS = {  # provider spellings -> the GenAI output message's finish_r
 def json_of(value: Any, limit: int) -> str:
     if isinstance(value, str):
         return value
-    return value_and_mime(value, Limits(value_length=limit))[0]
+    return value_and_mime(value, DEFAULT_LIMITS._replace(value_length=limit))[0]
 
 
 def get(obj: Any, key: str) -> Any:
