@@ -422,8 +422,9 @@ class SpanSink(Sink):
         return out
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
-        span = _own_span(run)
-        if span is None:
+        # Once per run: _own_span and _end written out here (two calls fewer on the hot path).
+        span = run.span
+        if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
             return
         try:
             if span.is_recording():
@@ -445,7 +446,11 @@ class SpanSink(Sink):
                         convert.merge_counts(out, getattr(span, "attributes", None))
                     span.set_attributes(out)
         finally:
-            self._end(run, span)
+            if self._event_bytes:
+                self._event_bytes.pop(id(span), None)
+            span.end()
+            if _fork.FORK_NS:
+                _fork.local_root_ended(run)
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         span = _own_span(run)
