@@ -7,8 +7,10 @@ while counting); the difference divided by N is what one call costs. Instruction
 (allocation and cache behaviour differ between code), but their ratios move with the code, not
 with the machine's load.
 
-    python bench/instructions.py            # needs valgrind; about 6 minutes on 2 cores
+    python bench/instructions.py            # needs valgrind; about 10 minutes on 2 cores
     python bench/instructions.py invoke lc  # some cases only
+    python bench/instructions.py lc lc_abc lc_or lc_or_abc lc_min lc_min_abc \
+        invoke events lc_events lc_or_events  # the langchain-core bridge's cases
 
 Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     raw      a raw span carrying a traced run's attributes (its floor with the SDK)
@@ -24,6 +26,17 @@ Cases (SDK + BatchSpanProcessor whose exporter drops spans, as in bench/run.py):
     span     a bare raw span; span100: with 100 add_event (the payload of bench/run.py)
     events   otel_runnables, a step dispatching 100 custom events to a counting handler
              (per event: (events - invoke) / 100, against (span100 - span) / 100)
+
+langchain-core traced by the bridge (otel_runnables.langchain, instrumented with the provider
+above) and by the minimal span-per-run handler of bench/span_per_run.py (the floor), beside
+untraced langchain-core (`lc`, `lc_abc`, `lc_events`; no configure hook registered there):
+    lc_or, lc_or_abc    1-step and a|b|c invoke, bridge; lc_min, lc_min_abc: minimal handler
+    lc_events           langchain-core, a step dispatching 100 custom events to a counting
+                        handler, untraced; lc_or_events: traced by the bridge (per event:
+                        (lc_or_events - lc_or) / 100, against otel_runnables' own
+                        (events - invoke) / 100 plus langchain-core's (lc_events - lc) / 100)
+    lc_min_events       the same with the minimal handler, which has no on_custom_event of its
+                        own: what langchain-core's dispatch costs for one more handler
 """
 
 from __future__ import annotations
@@ -49,7 +62,15 @@ CASES = (
     "span",
     "span100",
     "events",
+    "lc_or",
+    "lc_or_abc",
+    "lc_min",
+    "lc_min_abc",
+    "lc_events",
+    "lc_or_events",
+    "lc_min_events",
 )
+BENCH = os.path.dirname(os.path.abspath(__file__))
 
 _CHILD = r"""
 import contextvars, sys, time, uuid
@@ -66,6 +87,7 @@ provider.add_span_processor(BatchSpanProcessor(  # never exports while counting
     Drop(), schedule_delay_millis=600_000, max_queue_size=100_000, max_export_batch_size=100_000))
 tracer = provider.get_tracer("bench.instructions")
 case, n = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])  # bench/, for span_per_run
 step = lambda x: x + 1
 current = contextvars.ContextVar("current", default=None)
 
@@ -103,38 +125,33 @@ def span100():
         span.add_event("progress", PAYLOAD)
     span.end()
 
-if case == "events":
+SHAPES = {"invoke": "one", "nosdk": "one", "lc": "one", "lc_or": "one", "lc_min": "one",
+          "abc": "abc", "lc_abc": "abc", "lc_or_abc": "abc", "lc_min_abc": "abc",
+          "ainvoke": "async", "lc_ainvoke": "async",
+          "events": "events", "lc_events": "events", "lc_or_events": "events",
+          "lc_min_events": "events"}
+shape = SHAPES.get(case)
+if shape is not None and not case.startswith("lc"):
     from otel_runnables import BaseCallbackHandler, RunnableLambda, dispatch_custom_event
-    from otel_runnables.tracing import use_tracer_provider
-    use_tracer_provider(provider)
-
-    class Counter(BaseCallbackHandler):
-        n = 0
-
-        def on_custom_event(self, name, data, **kwargs):
-            self.n += 1
-
-    def emit(x):
-        for _ in range(100):
-            dispatch_custom_event("progress", PAYLOAD)
-        return x
-
-    emitter, config = RunnableLambda(emit), {"callbacks": [Counter()]}
-    call = lambda: emitter.invoke(1, config)
-elif case in ("invoke", "nosdk", "abc", "ainvoke"):
-    from otel_runnables import RunnableLambda
     from otel_runnables.tracing import use_tracer_provider
     if case != "nosdk":
         use_tracer_provider(provider)
-elif case in ("lc", "lc_abc", "lc_ainvoke"):
+elif shape is not None:
+    from langchain_core.callbacks import BaseCallbackHandler, dispatch_custom_event
     from langchain_core.runnables import RunnableLambda
-if case in ("invoke", "nosdk", "lc"):
+    if case.startswith("lc_or"):
+        from otel_runnables.langchain import LangChainInstrumentor
+        LangChainInstrumentor().instrument(tracer_provider=provider)
+    elif case.startswith("lc_min"):
+        import span_per_run
+        span_per_run.install(provider)
+if shape == "one":
     runnable = RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
-elif case in ("abc", "lc_abc"):
+elif shape == "abc":
     runnable = RunnableLambda(step) | RunnableLambda(step) | RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
-elif case in ("ainvoke", "lc_ainvoke"):
+elif shape == "async":
     import asyncio
 
     async def astep(x):
@@ -151,7 +168,22 @@ elif case in ("ainvoke", "lc_ainvoke"):
     loop.run_until_complete(calls(200))
     loop.run_until_complete(calls(n))
     n = 0
-elif case != "events":
+elif shape == "events":
+
+    class Counter(BaseCallbackHandler):
+        n = 0
+
+        def on_custom_event(self, name, data, **kwargs):
+            self.n += 1
+
+    def emit(x):
+        for _ in range(100):
+            dispatch_custom_event("progress", PAYLOAD)
+        return x
+
+    emitter, config = RunnableLambda(emit), {"callbacks": [Counter()]}
+    call = lambda: emitter.invoke(1, config)
+else:
     call = {"raw": raw, "minimal": minimal, "span": span, "span100": span100}[case]
 for _ in range(200):
     call()
@@ -171,6 +203,7 @@ def _count(case: str, calls: int) -> int:
             _CHILD,
             case,
             str(calls),
+            BENCH,
         ],
         capture_output=True,
         text=True,
@@ -204,7 +237,7 @@ def main() -> int:
         results = pool.map(lambda case: per_call(case, args.calls), args.cases)
         counts = dict(zip(args.cases, results, strict=True))
     for case, value in counts.items():
-        print(f"{case:<8} {value:>10,.0f} instructions/call")
+        print(f"{case:<14} {value:>11,.0f} instructions/call")
     pairs = [
         ("invoke", "lc"),
         ("minimal", "lc"),
@@ -213,6 +246,12 @@ def main() -> int:
         ("nosdk", "lc"),
         ("abc", "lc_abc"),
         ("ainvoke", "lc_ainvoke"),
+        ("lc_or", "lc"),
+        ("lc_or_abc", "lc_abc"),
+        ("lc_min", "lc"),
+        ("lc_min_abc", "lc_abc"),
+        ("lc_or", "lc_min"),
+        ("lc_or_abc", "lc_min_abc"),
     ]
     for a, b in pairs:
         if a in counts and b in counts:
@@ -224,6 +263,21 @@ def main() -> int:
             f"custom event (span event + handler call) / raw add_event: {event / add_event:.3f}"
             f" ({event:,.0f} / {add_event:,.0f})"
         )
+    if {"lc_or_events", "lc_or", "events", "invoke", "lc_events", "lc"} <= set(counts):
+        bridged = (counts["lc_or_events"] - counts["lc_or"]) / 100
+        own = (counts["events"] - counts["invoke"]) / 100
+        dispatch = (counts["lc_events"] - counts["lc"]) / 100
+        print(
+            f"custom event, bridge / (otel_runnables' own + langchain-core's dispatch):"
+            f" {bridged / (own + dispatch):.3f} ({bridged:,.0f} / ({own:,.0f} + {dispatch:,.0f}))"
+        )
+        if {"lc_min_events", "lc_min"} <= set(counts):
+            one_more = (counts["lc_min_events"] - counts["lc_min"]) / 100 - dispatch
+            print(
+                f"custom event, bridge's share {bridged - dispatch:,.0f}: langchain-core"
+                f" calling one more handler {one_more:,.0f}, the bridge's hook and span event"
+                f" {bridged - dispatch - one_more:,.0f}"
+            )
     return 0
 
 

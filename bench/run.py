@@ -1,4 +1,4 @@
-"""Overhead benchmark for otel_runnables (issue 6).
+"""Overhead benchmark for otel_runnables and its langchain-core bridge (issues 6 and 14).
 
 One process, interleaved rounds: every round samples each operation for every variant back to
 back, in a rotating order, so that the noise of a shared 2-core machine hits all variants alike.
@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib
 import importlib.metadata
 import json
 import os
@@ -128,12 +129,13 @@ class Op:
     runs: int  # runs (= spans when traced) per call, as langchain-core makes them
     events: int = 0  # custom events per call
     is_async: bool = False
+    roots: int = 1  # root runs per call (what an instrumentation tracing only those records)
 
 
 OPS = [
     Op("invoke1", "invoke, 1 step", 1),
     Op("invoke3", "invoke a|b|c", 4),
-    Op("batch100", f"batch of {BATCH}", BATCH),
+    Op("batch100", f"batch of {BATCH}", BATCH, roots=BATCH),
     Op("ainvoke_async", "ainvoke, async fn", 1, is_async=True),
     Op("ainvoke_sync", "ainvoke, sync fn", 1, is_async=True),
     Op("events_sync", f"invoke, {N_EVENTS} events", 1, N_EVENTS),
@@ -296,32 +298,81 @@ class Variant:
     records_events: bool = False  # custom events are expected as span events
     enter: Callable[[], None] = lambda: None  # called before each round (instrument)
     leave: Callable[[], None] = lambda: None  # called after each round (uninstrument)
+    strict: bool = False  # a span count other than one per run is an error, not a warning
+    roots_only: bool = False  # what it claims is one span per root run (OTel contrib)
+    left_wrapped: set[str] = field(default_factory=set)  # what its uninstrument() left in place
     samples: dict[str, list[float]] = field(default_factory=dict)  # seconds per call
     counts: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
-def instrumentor_variant(key: str, title: str, make: Callable[[], Any], sink: Sink) -> Variant:
+# What the peers wrap for the whole process (module, class, attribute). OpenLLMetry's
+# uninstrument() leaves every one of its wrappers in place: it passes dotted attribute names
+# ("BaseCallbackManager.__init__", "Pregel.stream") to unwrap(), which silently does nothing
+# with them. Left alone, its wrappers would trace later rounds of the other langchain-core
+# variants (BaseCallbackManager.__init__), and the wrappers of LangGraph's Pregel.stream would
+# pile up round after round, under which the OTel contrib instrumentor's instrument() (which
+# takes inspect.signature() of what it wraps) soon takes seconds, then minutes.
+PATCHED = (
+    ("langchain_core.callbacks", "BaseCallbackManager", "__init__"),
+    ("langgraph.pregel", "Pregel", "stream"),
+    ("langgraph.pregel", "Pregel", "astream"),
+    ("langgraph.types", "Command", "__init__"),
+    ("langgraph.prebuilt.chat_agent_executor", None, "create_react_agent"),
+    ("langgraph.prebuilt", None, "create_react_agent"),
+)
+
+
+def originals() -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, original value) of every PATCHED attribute that exists here."""
+    out = []
+    for module, cls, attr in PATCHED:
+        try:
+            owner: Any = importlib.import_module(module)
+            if cls is not None:
+                owner = getattr(owner, cls)
+        except Exception:  # LangGraph is optional
+            continue
+        if attr in vars(owner):
+            out.append((owner, attr, vars(owner)[attr]))
+    return out
+
+
+def instrumentor_variant(key: str, title: str, make: Callable[[], Any], sink: Sink,
+                         **options: Any) -> Variant:
     """langchain-core + an instrumentor that is switched on only during its own rounds.
 
-    Both instrumentors wrap BaseCallbackManager.__init__ globally. OpenLLMetry's uninstrument()
-    does not undo its wrapper (unwrap() is given a dotted attribute name and silently does
-    nothing), so the original __init__ is put back here by hand and that is checked: the
-    untraced langchain-core variant counts every span these sinks receive and must see none.
+    After each uninstrument() every PATCHED attribute is put back as it was (see there); what
+    an instrumentor left in place is named in a note. That no tracing is left on is checked:
+    the untraced langchain-core variant counts every span these sinks receive and must see
+    none. `options` go to instrument() (the contrib instrumentor needs skip_dep_check: it
+    checks for the `langchain` package, not langchain-core).
     """
-    from langchain_core.callbacks import BaseCallbackManager
-
-    original = BaseCallbackManager.__dict__["__init__"]
+    saved = originals()
     instrumentor = make()
 
     def enter() -> None:
-        instrumentor.instrument(tracer_provider=sink.provider)
+        instrumentor.instrument(tracer_provider=sink.provider, **options)
 
     def leave() -> None:
         instrumentor.uninstrument()
-        BaseCallbackManager.__init__ = original  # type: ignore[method-assign]
+        for owner, attr, original in saved:
+            if vars(owner).get(attr) is not original:
+                variant.left_wrapped.add(f"{owner.__name__.rpartition('.')[2]}.{attr}")
+                setattr(owner, attr, original)
 
-    return Variant(key, title, build_calls(langchain_namespace(), {}), sink, True, False,
-                   enter, leave)
+    variant = Variant(key, title, build_calls(langchain_namespace(), {}), sink, True, False,
+                      enter=enter, leave=leave)
+    return variant
+
+
+def span_per_run_variant(sink: Sink) -> Variant:
+    """langchain-core + the minimal span-per-run handler of bench/span_per_run.py: the floor."""
+    import span_per_run
+
+    return Variant("lc+min", "langchain-core + a minimal span-per-run handler (the floor)",
+                   build_calls(langchain_namespace(), {}), sink, True, False,
+                   enter=lambda: span_per_run.install(sink.provider),
+                   leave=span_per_run.uninstall)
 
 
 # ---- otel_runnables adapter: the only code that knows how otel_runnables is wired ----------
@@ -355,6 +406,25 @@ def otel_runnables_variants() -> tuple[list[Variant], str | None]:
     return out, None
 
 
+def bridge_variant(sink: Sink) -> Variant:
+    """langchain-core traced by otel_runnables.langchain (the bridge), into its own provider.
+
+    The bridge is instrumented at the start of each of its rounds with that provider and
+    uninstrumented at the end (its configure hook then hands langchain-core no handler, and its
+    wrappers are removed). It must record one span per langchain-core run and one span event
+    per custom event.
+    """
+    from otel_runnables.langchain import LangChainInstrumentor
+
+    instrumentor = LangChainInstrumentor()
+    return Variant(
+        "lc+OR", "langchain-core + otel_runnables.langchain (the bridge)",
+        build_calls(langchain_namespace(), {}), sink, True, True, strict=True,
+        enter=lambda: instrumentor.instrument(tracer_provider=sink.provider),
+        leave=instrumentor.uninstrument,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------------------
@@ -385,6 +455,14 @@ def calibrate(call: Call, op: Op, target: float, loop: asyncio.AbstractEventLoop
         if elapsed >= target / 4 or n >= 1 << 20:
             return max(1, round(n * target / max(elapsed, 1e-9)))
         n *= 4
+
+
+def freeze_heap() -> None:
+    """Moves what is alive now (modules, variants, caches) out of the collector's sight: the
+    gc.collect() before each sample then walks only what runs left behind, in milliseconds
+    instead of a tenth of a second over the heap of ten variants' imports."""
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass
@@ -424,6 +502,7 @@ class Bench:
                     self.sample(v, op_name, n, record=False)
             finally:
                 v.leave()
+        freeze_heap()
         for r in range(self.rounds):
             if r >= 3 and time.perf_counter() > deadline:
                 progress(f"time budget spent: stopping after {r} rounds")
@@ -526,11 +605,14 @@ def verify(variants: list[Variant]) -> tuple[list[str], list[str], list[str], li
                               f" expected {op.events}")
             if spans < 0:
                 continue
+            expected = op.roots if v.roots_only else op.runs
             if v.records_spans and spans == 0:
                 errors.append(f"{where}: recorded no spans")
-            elif v.records_spans and spans != op.runs * n:
-                warnings.append(f"{where}: {spans / n:g} spans per call, langchain-core makes"
-                                f" {op.runs} runs")
+            elif v.records_spans and spans != expected * n:
+                (errors if v.strict else warnings).append(
+                    f"{where}: {spans / n:g} spans per call, expected {expected}"
+                    + (" (one per root run)" if v.roots_only else
+                       f" (langchain-core makes {op.runs} runs)"))
             elif not v.records_spans and spans:
                 errors.append(f"{where}: {spans / n:g} spans per call where none are expected")
             if op.events and v.records_events and events != op.events * n:
@@ -540,6 +622,12 @@ def verify(variants: list[Variant]) -> tuple[list[str], list[str], list[str], li
                 silent.append(op_name)
         if silent:
             notes.append(f"{v.key} records no custom events (0 span events in {', '.join(silent)})")
+        if v.left_wrapped:
+            notes.append(f"{v.key}: uninstrument() left {', '.join(sorted(v.left_wrapped))}"
+                         " wrapped (run.py put the originals back)")
+        if v.roots_only:
+            notes.append(f"{v.key} records root runs only (one span per call of a|b|c, whose"
+                         " langchain-core makes 4 runs): it makes no span for chain steps")
     rows = [head, "-" * len(head), *(row for row in grid.values() if row[30:].strip())]
     legend = "(spans / span events / custom events delivered to the handler or stream;"
     rows.append(legend + " '-' = nothing to count)")
@@ -574,12 +662,25 @@ def report(variants: list[Variant], memory: dict[str, dict[str, float]]) -> dict
     for op in RAW_OPS:
         print(f"{op.label:<30}{fmt_us(median(raw, op.name)):>11}   (raw OTel, SDK + batch)")
 
+    def per_event(v: Variant | None, events: str, plain: str) -> float | None:
+        with_events, without = median(v, events), median(v, plain)
+        return div(with_events - without, N_EVENTS) if with_events and without else None
+
+    # what a custom event costs in otel_runnables' own runs plus langchain-core's dispatch
+    own_plus_lc = {
+        mode: (a + b) if a is not None and b is not None else None
+        for mode, a, b in (
+            ("sync", per_event(by.get("or+batch"), "events_sync", "invoke1"),
+             per_event(lc, "events_sync", "invoke1")),
+            ("async", per_event(by.get("or+batch"), "events_async", "ainvoke_async"),
+             per_event(lc, "events_async", "ainvoke_async")),
+        )
+    }
     derived: dict[str, dict[str, float | None]] = {}
     for v in cols:
-        inv1, ev_s = median(v, "invoke1"), median(v, "events_sync")
-        ainv, ev_a = median(v, "ainvoke_async"), median(v, "events_async")
-        per_ev_s = div((ev_s or 0) - (inv1 or 0), N_EVENTS) if ev_s and inv1 else None
-        per_ev_a = div((ev_a or 0) - (ainv or 0), N_EVENTS) if ev_a and ainv else None
+        inv1, ainv = median(v, "invoke1"), median(v, "ainvoke_async")
+        per_ev_s = per_event(v, "events_sync", "invoke1")
+        per_ev_a = per_event(v, "events_async", "ainvoke_async")
         stream = median(v, "astream_events")
         derived[v.key] = {
             "invoke1 / raw span": div(inv1, raw_span),
@@ -594,6 +695,8 @@ def report(variants: list[Variant], memory: dict[str, dict[str, float]]) -> dict
             "ainvoke sync / untraced lc": div(median(v, "ainvoke_sync"),
                                               median(lc, "ainvoke_sync")),
             "astream_events ev/s / untraced lc": div(median(lc, "astream_events"), stream),
+            "custom event sync / (or+batch + lc)": div(per_ev_s, own_plus_lc["sync"]),
+            "custom event async / (or+batch + lc)": div(per_ev_a, own_plus_lc["async"]),
             "_custom event sync µs": per_ev_s,
             "_custom event async µs": per_ev_a,
             "_astream_events ev/s": div(N_EVENTS, stream),
@@ -638,17 +741,27 @@ TARGETS = [  # (label, derived key, comparison, bound, variant it applies to)
      "or+batch"),
     ("no-SDK invoke < 1/5 untraced lc", "invoke1 / untraced lc", "<", 1 / 5, "or-noSDK"),
 ]
+BRIDGE_TARGETS = [  # issue 14: langchain-core traced by the bridge, against untraced
+    ("traced invoke <= 1.4x untraced lc", "invoke1 / untraced lc", "<=", 1.4, "lc+OR"),
+    ("traced a|b|c <= 1.4x untraced lc", "invoke a|b|c / untraced lc", "<=", 1.4, "lc+OR"),
+    ("custom event sync <= or+batch + lc", "custom event sync / (or+batch + lc)", "<=", 1.0,
+     "lc+OR"),
+    ("custom event async <= or+batch + lc", "custom event async / (or+batch + lc)", "<=", 1.0,
+     "lc+OR"),
+    ("astream_events >= 0.9x lc events/s", "astream_events ev/s / untraced lc", ">=", 0.9,
+     "lc+OR"),
+]
 
 
-def print_targets(derived: dict[str, dict[str, float | None]],
-                  memory: dict[str, dict[str, float]], growth_runs: int,
-                  raw_memory: dict[str, float]) -> list[dict[str, Any]]:
-    peers = [k for k in ("lc", "lc+OI", "lc+OLLM") if k in derived]
-    head = f"{'target (issue 6)':<40}{'variant':>10}{'value':>9}{'ok':>5}" + "".join(
+def target_table(title: str, targets: list[tuple[str, str, str, float, str]],
+                 derived: dict[str, dict[str, float | None]], peers: list[str]
+                 ) -> list[dict[str, Any]]:
+    """Prints one targets table (the peers' values beside) and returns its verdicts."""
+    head = f"{title:<40}{'variant':>10}{'value':>9}{'ok':>5}" + "".join(
         f"{k:>10}" for k in peers)
     print("\n" + head + "\n" + "-" * len(head))
     out = []
-    for label, key, cmp, bound, vkey in TARGETS:
+    for label, key, cmp, bound, vkey in targets:
         value = derived.get(vkey, {}).get(key)
         ok = None if value is None else (value <= bound if cmp == "<=" else
                                          value >= bound if cmp == ">=" else value < bound)
@@ -656,6 +769,14 @@ def print_targets(derived: dict[str, dict[str, float | None]],
         print(f"{label:<40}{vkey:>10}{fmt_ratio(value):>9}{mark:>5}"
               + "".join(f"{fmt_ratio(derived[k].get(key)):>10}" for k in peers))
         out.append({"target": label, "variant": vkey, "value": value, "ok": ok})
+    return out
+
+
+def print_targets(derived: dict[str, dict[str, float | None]],
+                  memory: dict[str, dict[str, float]], growth_runs: int,
+                  raw_memory: dict[str, float]) -> list[dict[str, Any]]:
+    peers = [k for k in ("lc", "lc+OI", "lc+OLLM") if k in derived]
+    out = target_table("target (issue 6)", TARGETS, derived, peers)
     mem_rows = (  # label, metric, unit divisor, unit, test against langchain-core's value
         ("peak per 1-step run < lc", "peak_invoke1", 1024, "K", lambda x, ref: x < ref),
         ("peak per a|b|c run < lc", "peak_invoke3", 1024, "K", lambda x, ref: x < ref),
@@ -675,6 +796,14 @@ def print_targets(derived: dict[str, dict[str, float | None]],
         print(f"raw floor memory: a span with a run's attributes {one:.1f}K, four shaped as"
               f" a|b|c {abc:.1f}K: {lc_abc - abc:.1f}K of untraced lc's {lc_abc:.1f}K left for"
               " the runtime of a traced a|b|c")
+    if "lc+OR" in derived:
+        peers = [k for k in ("lc+min", "lc+OI", "lc+OLLM", "lc+OTel") if k in derived]
+        out += target_table("target (issue 14)", BRIDGE_TARGETS, derived, peers)
+        own = {k: derived.get(k, {}) for k in ("lc+OR", "or+batch", "lc")}
+        for mode in ("sync", "async"):
+            per = {k: d.get(f"_custom event {mode} µs") for k, d in own.items()}
+            print(f"custom event, {mode} (µs each): lc+OR {fmt_us(per['lc+OR'])},"
+                  f" or+batch {fmt_us(per['or+batch'])} + lc {fmt_us(per['lc'])}")
     return out
 
 
@@ -685,7 +814,8 @@ def machine_info() -> dict[str, Any]:
     versions = {}
     for dist in ("otel-runnables", "langchain-core", "opentelemetry-api", "opentelemetry-sdk",
                  "openinference-instrumentation-langchain",
-                 "opentelemetry-instrumentation-langchain"):
+                 "opentelemetry-instrumentation-langchain",
+                 "opentelemetry-instrumentation-genai-langchain"):
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -694,32 +824,46 @@ def machine_info() -> dict[str, Any]:
             "cores": os.cpu_count(), "packages": versions}
 
 
+PEERS = (  # key, title, module, class, instrument() options, records root runs only
+    ("lc+OI", "langchain-core + OpenInference instrumentor",
+     "openinference.instrumentation.langchain", "LangChainInstrumentor", {}, False),
+    ("lc+OLLM", "langchain-core + OpenLLMetry instrumentor",
+     "opentelemetry.instrumentation.langchain", "LangchainInstrumentor", {}, False),
+    ("lc+OTel", "langchain-core + OpenTelemetry's instrumentation (genai-langchain)",
+     "opentelemetry.instrumentation.genai.langchain", "LangChainInstrumentor",
+     {"skip_dep_check": True}, True),
+)
+
+
 def langchain_variants(problems: list[str]) -> list[Variant]:
-    """Untraced langchain-core and langchain-core with each instrumentor, as far as installed."""
+    """Untraced langchain-core, and langchain-core traced by the bridge, by the minimal
+    span-per-run handler and by each peer instrumentation, as far as installed."""
     try:
         from langchain_core.callbacks import BaseCallbackManager
     except ImportError as exc:  # langchain-core 1.x needs Python 3.11+
-        problems.append(f"langchain-core peers skipped: {exc}")
+        problems.append(f"langchain-core variants skipped: {exc}")
         return []
     lc = Variant("lc", "langchain-core, untraced", build_calls(langchain_namespace(), {}))
-    peers, sinks = [], []
-    for key, title, module, cls in (
-        ("lc+OI", "langchain-core + OpenInference instrumentor",
-         "openinference.instrumentation.langchain", "LangChainInstrumentor"),
-        ("lc+OLLM", "langchain-core + OpenLLMetry instrumentor",
-         "opentelemetry.instrumentation.langchain", "LangchainInstrumentor"),
-    ):
+    traced: list[Variant] = []
+    try:
+        traced.append(bridge_variant(Sink("batch")))
+    except Exception as exc:
+        problems.append(f"lc+OR skipped: otel_runnables.langchain not importable"
+                        f" ({type(exc).__name__}: {exc})")
+    traced.append(span_per_run_variant(Sink("batch")))
+    for key, title, module, cls, options, roots_only in PEERS:
         try:
             make = getattr(__import__(module, fromlist=[cls]), cls)
         except Exception as exc:
             problems.append(f"{key} skipped: cannot import {module} ({exc})")
             continue
-        sink = Sink("batch")
-        sinks.append(sink)
-        peers.append(instrumentor_variant(key, title, make, sink))
-    lc.sink = GuardSink(sinks)  # checks that uninstrument() really switched tracing off
+        peer = instrumentor_variant(key, title, make, Sink("batch"), **options)
+        peer.roots_only = roots_only
+        traced.append(peer)
+    # checks that every uninstrument() really switched tracing off
+    lc.sink = GuardSink([v.sink for v in traced])
     assert not hasattr(BaseCallbackManager.__init__, "__wrapped__"), "langchain-core is patched"
-    return [lc, *peers]
+    return [lc, *traced]
 
 
 def make_variants(problems: list[str]) -> list[Variant]:
@@ -756,6 +900,7 @@ def main() -> int:
 
     problems: list[str] = []
     variants = make_variants(problems)
+    freeze_heap()
     info = machine_info()
     print(f"python {info['python']} on {info['platform']}, {info['cores']} cores, {info['cpu']}")
     print(", ".join(f"{k} {v}" for k, v in info["packages"].items()))
