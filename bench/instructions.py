@@ -37,6 +37,9 @@ untraced langchain-core (`lc`, `lc_abc`, `lc_events`; no configure hook register
                         (events - invoke) / 100 plus langchain-core's (lc_events - lc) / 100)
     lc_min_events       the same with the minimal handler, which has no on_custom_event of its
                         own: what langchain-core's dispatch costs for one more handler
+    mixed_abc           a mixed a|b|c: otel_runnables steps a and c around a langchain-core
+                        step b (traced without instrument(): the pipeline carries its span
+                        sink across), against lc_or_abc, the all-langchain a|b|c of the bridge
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ CASES = (
     "lc_events",
     "lc_or_events",
     "lc_min_events",
+    "mixed_abc",
 )
 BENCH = os.path.dirname(os.path.abspath(__file__))
 
@@ -129,9 +133,16 @@ SHAPES = {"invoke": "one", "nosdk": "one", "lc": "one", "lc_or": "one", "lc_min"
           "abc": "abc", "lc_abc": "abc", "lc_or_abc": "abc", "lc_min_abc": "abc",
           "ainvoke": "async", "lc_ainvoke": "async",
           "events": "events", "lc_events": "events", "lc_or_events": "events",
-          "lc_min_events": "events"}
+          "lc_min_events": "events", "mixed_abc": "mixed"}
 shape = SHAPES.get(case)
-if shape is not None and not case.startswith("lc"):
+if shape == "mixed":
+    from langchain_core.runnables import RunnableLambda as LcLambda
+    from otel_runnables import RunnableLambda
+    from otel_runnables.tracing import use_tracer_provider
+    use_tracer_provider(provider)
+    runnable = RunnableLambda(step) | LcLambda(step) | RunnableLambda(step)
+    call = lambda: runnable.invoke(1, {})
+elif shape is not None and not case.startswith("lc"):
     from otel_runnables import BaseCallbackHandler, RunnableLambda, dispatch_custom_event
     from otel_runnables.tracing import use_tracer_provider
     if case != "nosdk":
@@ -145,7 +156,9 @@ elif shape is not None:
     elif case.startswith("lc_min"):
         import span_per_run
         span_per_run.install(provider)
-if shape == "one":
+if shape in (None, "mixed"):
+    pass
+elif shape == "one":
     runnable = RunnableLambda(step)
     call = lambda: runnable.invoke(1, {})
 elif shape == "abc":
@@ -183,7 +196,7 @@ elif shape == "events":
 
     emitter, config = RunnableLambda(emit), {"callbacks": [Counter()]}
     call = lambda: emitter.invoke(1, config)
-else:
+if shape is None:
     call = {"raw": raw, "minimal": minimal, "span": span, "span100": span100}[case]
 for _ in range(200):
     call()
@@ -252,6 +265,8 @@ def main() -> int:
         ("lc_min_abc", "lc_abc"),
         ("lc_or", "lc_min"),
         ("lc_or_abc", "lc_min_abc"),
+        ("mixed_abc", "lc_or_abc"),
+        ("mixed_abc", "lc_abc"),
     ]
     for a, b in pairs:
         if a in counts and b in counts:

@@ -135,6 +135,7 @@ class Op:
 OPS = [
     Op("invoke1", "invoke, 1 step", 1),
     Op("invoke3", "invoke a|b|c", 4),
+    Op("invoke3_mixed", "invoke a|b|c, b langchain", 4),
     Op("batch100", f"batch of {BATCH}", BATCH, roots=BATCH),
     Op("ainvoke_async", "ainvoke, async fn", 1, is_async=True),
     Op("ainvoke_sync", "ainvoke, sync fn", 1, is_async=True),
@@ -150,9 +151,9 @@ RAW_OPS = [
 ]
 ALL_OPS = {op.name: op for op in OPS + RAW_OPS}
 # the order of a round: each raw op right after the operation it is compared with
-ROUND_ORDER = ["invoke1", "raw_span", "raw_span_current", "raw_span_attrs", "invoke3", "batch100",
-               "ainvoke_async", "ainvoke_sync", "events_sync", "raw_events", "events_async",
-               "astream_events"]
+ROUND_ORDER = ["invoke1", "raw_span", "raw_span_current", "raw_span_attrs", "invoke3",
+               "invoke3_mixed", "batch100", "ainvoke_async", "ainvoke_sync", "events_sync",
+               "raw_events", "events_async", "astream_events"]
 assert sorted(ROUND_ORDER) == sorted(ALL_OPS)
 
 
@@ -162,8 +163,9 @@ class Call:
     delivered: Callable[[], int] | None = None  # custom events that reached the consumer
 
 
-def build_calls(L: Any, config: dict[str, Any]) -> dict[str, Call]:
-    """The measured callables. `config` is merged into every invoke's config."""
+def build_calls(L: Any, config: dict[str, Any], foreign: Any = None) -> dict[str, Call]:
+    """The measured callables. `config` is merged into every invoke's config; `foreign`, a
+    langchain-core namespace, adds the mixed a|b|c whose step b is langchain-core's."""
 
     def add_one(x: int) -> int:
         return x + 1
@@ -210,7 +212,7 @@ def build_calls(L: Any, config: dict[str, Any]) -> dict[str, Call]:
             if ev["event"] == "on_custom_event":
                 streamed[0] += 1
 
-    return {
+    calls = {
         "invoke1": Call(lambda: step.invoke(1, cfg)),
         "invoke3": Call(lambda: abc.invoke(1, cfg)),
         "batch100": Call(lambda: step.batch(inputs, cfg)),
@@ -220,6 +222,11 @@ def build_calls(L: Any, config: dict[str, Any]) -> dict[str, Call]:
         "events_async": Call(lambda: aemitter.ainvoke(1, cfg_async), lambda: acounter.n),
         "astream_events": Call(stream, lambda: streamed[0]),
     }
+    if foreign is not None:
+        mixed = L.RunnableLambda(add_one) | foreign.RunnableLambda(add_one) | L.RunnableLambda(
+            add_one)
+        calls["invoke3_mixed"] = Call(lambda: mixed.invoke(1, cfg))
+    return calls
 
 
 _RAW_OUTPUT = {"output.value": "1", "output.mime_type": "application/json"}
@@ -390,6 +397,16 @@ def otel_runnables_variants() -> tuple[list[Variant], str | None]:
         return [], f"otel_runnables not importable ({type(exc).__name__}: {exc})"
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         raise RuntimeError("a global tracer provider is set: the no-SDK variant would trace")
+    try:
+        foreign = langchain_namespace()
+        from otel_runnables.langchain._mixed import shared
+    except Exception:  # langchain-core not installed: no mixed pipeline
+        foreign = None
+
+    def leave() -> None:
+        use_tracer_provider(None)
+        if foreign is not None:  # the mixed a|b|c's crossing wrapped langchain-core's context
+            shared()[1].uninstall()  # functions: untraced langchain-core must not run wrapped
     out = []
     for key, title, kind in (
         ("or-noSDK", "otel_runnables, no SDK (API no-op tracer)", "nosdk"),
@@ -399,9 +416,8 @@ def otel_runnables_variants() -> tuple[list[Variant], str | None]:
         sink = Sink(kind)
         traced = kind != "nosdk"
         out.append(Variant(
-            key, title, build_calls(orun, {}), sink if traced else None, traced, traced,
-            enter=lambda p=sink.provider: use_tracer_provider(p),
-            leave=lambda: use_tracer_provider(None),
+            key, title, build_calls(orun, {}, foreign), sink if traced else None, traced, traced,
+            enter=lambda p=sink.provider: use_tracer_provider(p), leave=leave,
         ))
     return out, None
 
@@ -690,6 +706,8 @@ def report(variants: list[Variant], memory: dict[str, dict[str, float]]) -> dict
             "custom event, async / raw add_event": div(per_ev_a, raw_event),
             "invoke1 / untraced lc": div(inv1, median(lc, "invoke1")),
             "invoke a|b|c / untraced lc": div(median(v, "invoke3"), median(lc, "invoke3")),
+            "mixed a|b|c / lc+OR a|b|c": div(median(v, "invoke3_mixed"),
+                                             median(by.get("lc+OR"), "invoke3")),
             "batch / untraced lc": div(median(v, "batch100"), median(lc, "batch100")),
             "ainvoke async / untraced lc": div(ainv, median(lc, "ainvoke_async")),
             "ainvoke sync / untraced lc": div(median(v, "ainvoke_sync"),
@@ -751,6 +769,9 @@ BRIDGE_TARGETS = [  # issue 14: langchain-core traced by the bridge, against unt
     ("astream_events >= 0.9x lc events/s", "astream_events ev/s / untraced lc", ">=", 0.9,
      "lc+OR"),
 ]
+MIXED_TARGETS = [  # issue 15: a|b|c with one langchain-core step, against the bridge's a|b|c
+    ("mixed a|b|c <= lc+OR a|b|c", "mixed a|b|c / lc+OR a|b|c", "<=", 1.0, "or+batch"),
+]
 
 
 def target_table(title: str, targets: list[tuple[str, str, str, float, str]],
@@ -804,6 +825,8 @@ def print_targets(derived: dict[str, dict[str, float | None]],
             per = {k: d.get(f"_custom event {mode} µs") for k, d in own.items()}
             print(f"custom event, {mode} (µs each): lc+OR {fmt_us(per['lc+OR'])},"
                   f" or+batch {fmt_us(per['or+batch'])} + lc {fmt_us(per['lc'])}")
+        if "or+batch" in derived:
+            out += target_table("target (issue 15)", MIXED_TARGETS, derived, ["or+simple"])
     return out
 
 

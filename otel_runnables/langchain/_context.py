@@ -312,10 +312,10 @@ class Patches:
 
 
 def _holds(module: Any, function: Any) -> bool:
-    try:
-        return getattr(module, "set_config_context", None) is function
-    except Exception:  # a module whose attribute access raises
-        return False
+    """Whether ``module`` has its own reference to ``function``, read from its namespace: a
+    module-level ``__getattr__`` (langchain-core's lazy imports) is never called."""
+    namespace = getattr(module, "__dict__", None)
+    return isinstance(namespace, dict) and namespace.get("set_config_context") is function
 
 
 def _run_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

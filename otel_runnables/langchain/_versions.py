@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 
 __all__ = ["SUPPORTED", "supported", "version_range"]
@@ -10,6 +11,7 @@ SUPPORTED = {"langchain-core": ((1, 0), (2, 0)), "langgraph": ((1, 0), (2, 0))}
 """Distributions whose private functions are wrapped: the tested versions, [low, high)."""
 
 
+@functools.cache  # read once: the metadata lookup costs milliseconds, the version never changes
 def _version(distribution: str) -> tuple[int, ...] | None:
     try:
         text = metadata.version(distribution)

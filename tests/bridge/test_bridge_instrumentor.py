@@ -178,3 +178,33 @@ async def test_users_async_handlers_keep_on_llm_start(bridge: SpanRecorder) -> N
     assert len(starts) == 1
     (span,) = bridge.by_name("text_completion")
     assert span.attributes["runnable.run_id"] == str(starts[0])
+
+
+def test_instrument_reads_no_lazy_module_attribute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding the modules that hold langchain-core's ``set_config_context`` reads each module's
+    namespace: a module-level ``__getattr__`` (lazy imports) is never called."""
+    import types
+
+    asked: list[str] = []
+    lazy = types.ModuleType("lazy_package_for_instrument_test")
+
+    def module_getattr(name: str) -> Any:
+        asked.append(name)
+        raise AttributeError(name)
+
+    lazy.__getattr__ = module_getattr  # type: ignore[method-assign]
+    original = lc_config.set_config_context
+    holder = types.ModuleType("holder_for_instrument_test")
+    holder.set_config_context = original  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, lazy.__name__, lazy)
+    monkeypatch.setitem(sys.modules, holder.__name__, holder)
+    instrumentor = LangChainInstrumentor()
+    instrumentor.instrument()
+    try:
+        assert asked == []
+        wrapped = holder.set_config_context  # type: ignore[attr-defined]
+        assert wrapped is not original  # the holder got the wrapper, as langchain-core did
+        assert wrapped is lc_config.set_config_context
+    finally:
+        instrumentor.uninstrument()
+    assert holder.set_config_context is original  # type: ignore[attr-defined]
