@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from . import _attributes as attrs
 from . import _convert as convert
 from . import _fork
-from ._env import env_flag
-from ._limits import (
-    ENV_EVENT_SIZE_LIMIT,
-    ENV_LIST_LENGTH_LIMIT,
-    ENV_SPAN_SIZE_LIMIT,
-    read_limits,
-)
+from ._detail import SpanDetail
+from ._limits import read_limits
+from ._options import TracingOptions
 from ._redact import exception_attributes, status_description
 from ._sink import Sink
 from ._version import __version__
@@ -41,154 +35,12 @@ __all__ = ["SPAN_SINK", "SpanDetail", "SpanSink", "TracingOptions", "root_sampli
 
 _CANCELLATIONS = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
 
-_ENV_HIDE_IO = "OTEL_RUNNABLES_HIDE_IO"
-_ENV_HIDE_EVENT_DATA = "OTEL_RUNNABLES_HIDE_EVENT_DATA"
-_ENV_RECORD_CHUNKS = "OTEL_RUNNABLES_RECORD_CHUNKS"
-_ENV_KEYS = (
-    _ENV_HIDE_IO,
-    _ENV_HIDE_EVENT_DATA,
-    _ENV_RECORD_CHUNKS,
-    *attrs.LENGTH_LIMIT_VARIABLES,
-    ENV_LIST_LENGTH_LIMIT,
-    ENV_EVENT_SIZE_LIMIT,
-    ENV_SPAN_SIZE_LIMIT,
-)
-_OPTION_ENV = {
-    "hide_io": _ENV_HIDE_IO,
-    "hide_event_data": _ENV_HIDE_EVENT_DATA,
-    "record_chunks": _ENV_RECORD_CHUNKS,
-}
-_FAIL_CLOSED = frozenset(("hide_io", "hide_event_data"))
-"""Privacy switches: a value that is not a boolean hides (and is logged), never shows."""
 _SPAN_OWN_KEYS = 13
 """Attributes a span may carry besides its tags and metadata (ids, kinds, input, output, ...)."""
 _END_KEYS = 8
 """Attributes a span may get when it ends (output, stream figures, cancellation, error, counts)."""
 _TALLY_MIN = 1024
 """Events at least this large (bytes) count toward their span's size limit."""
-
-
-def _env_snapshot_reader(names: tuple[str, ...] = _ENV_KEYS) -> Callable[[], tuple[Any, ...]]:
-    """A cheap function returning the raw values of ``names`` (any number of variables).
-
-    ``os.environ.get`` of an unset variable costs microseconds (a ``KeyError`` is raised and
-    caught inside), so CPython's backing dict is read directly when it is there; the raw
-    values only serve to notice a change, the options are then parsed through ``os.environ``.
-    """
-    data = getattr(os.environ, "_data", None)
-    encodekey = getattr(os.environ, "encodekey", None)
-    if isinstance(data, dict) and callable(encodekey):
-        keys = tuple(encodekey(name) for name in names)
-        get = data.get
-        return lambda: tuple(map(get, keys))
-    environ = os.environ  # pragma: no cover - non-CPython fallback
-    return lambda: tuple(map(environ.get, names))  # pragma: no cover
-
-
-class TracingOptions:
-    """What the span sink records.
-
-    Each option is the value given to :meth:`set` (``set_tracing_options``) or, while none was
-    given, the ``OTEL_RUNNABLES_*`` variable. The environment is re-read cheaply (a snapshot of
-    the raw values compared with the last one) by :meth:`refresh`, which the span sink calls
-    when a recording root run starts: a change to the environment applies from the next trace
-    on, and every run of one trace records with the same options.
-    """
-
-    __slots__ = (
-        "_env",
-        "_explicit",
-        "_read_env",
-        "hide_event_data",
-        "hide_io",
-        "limits",
-        "record_chunks",
-        "value_length_limit",
-    )
-
-    def __init__(self) -> None:
-        self._explicit: dict[str, bool] = {}
-        self._read_env = _env_snapshot_reader()
-        self._env: tuple[Any, ...] | None = None
-        self.hide_io = False
-        self.hide_event_data = False
-        self.record_chunks = False
-        self.limits = read_limits()
-        self.value_length_limit = self.limits.value_length
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Re-read the environment if any relevant variable changed since the last read."""
-        env = self._read_env()
-        if env != self._env:
-            self._env = env
-            self._apply()
-
-    def set(self, **options: bool | None) -> None:
-        """Set options explicitly (``None`` leaves an option as it is)."""
-        for name, value in options.items():
-            if name not in _OPTION_ENV:
-                raise TypeError(f"unknown tracing option {name!r}")
-            if value is not None:
-                self._explicit[name] = bool(value)
-        self._apply()
-
-    def reset(self) -> None:
-        """Forget explicit settings: every option follows its environment variable again."""
-        self._explicit.clear()
-        self._env = None
-        self.refresh()
-
-    def _apply(self) -> None:
-        explicit = self._explicit
-        for name, variable in _OPTION_ENV.items():
-            value = explicit.get(name)
-            if value is None:
-                value = env_flag(variable, unrecognised=name in _FAIL_CLOSED)
-            setattr(self, name, value)
-        self.limits = read_limits()
-        self.value_length_limit = self.limits.value_length
-
-
-class SpanDetail(Protocol):
-    """What another source of runs adds to one of its runs (a model, tool or retriever run of
-    the langchain-core bridge): its span name and kind, attributes of its own besides the run
-    mapping (each method gets the value length limit and whether inputs and outputs are hidden),
-    and the payloads of its events in an event stream. It must not raise (the sinks log and
-    carry on if it does)."""
-
-    span_name: str
-    kind: SpanKind
-
-    def start_attributes(self, run: Run, limit: int, hide_io: bool) -> dict[str, Any]:
-        """Attributes known at the start (request parameters, input messages ...)."""
-        ...
-
-    def end_attributes(self, run: Run, outputs: Any, limit: int, hide_io: bool) -> dict[str, Any]:
-        """Attributes known at the end (usage, response, output messages ...)."""
-        ...
-
-    def output_value(self, outputs: Any) -> Any:
-        """What ``output.value`` shows of ``outputs``."""
-        ...
-
-    def chunk_value(self, chunk: Any) -> Any:
-        """What a ``chunk`` span event shows of one streamed chunk."""
-        ...
-
-    # What an event stream (``astream_events``) shows of the run, as langchain-core shows it.
-
-    def event_input(self) -> Any:
-        """The ``input`` of its start and end events."""
-        ...
-
-    def event_output(self, outputs: Any) -> Any:
-        """The ``output`` of its end event."""
-        ...
-
-    def event_error(self, error: BaseException) -> dict[str, Any] | None:
-        """The data of an error event, for the runs that have one (tools), else None."""
-        ...
 
 
 # How a root run's span will be sampled, judged from the SDK sampler's description (public

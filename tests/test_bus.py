@@ -21,7 +21,14 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 
-from otel_runnables import BaseCallbackHandler, RunnableGenerator, RunnableLambda, _callbacks, _otel
+from otel_runnables import (
+    BaseCallbackHandler,
+    RunnableGenerator,
+    RunnableLambda,
+    _callbacks,
+    _options,
+    _otel,
+)
 from otel_runnables import _attributes as attrs
 from otel_runnables.testing import SpanRecorder
 
@@ -163,11 +170,11 @@ def test_environment_snapshot_reads_any_number_of_variables(
     names = tuple(f"OTEL_RUNNABLES_TEST_VAR_{i}" for i in range(7))
     for name in names:
         monkeypatch.delenv(name, raising=False)
-    read = _otel._env_snapshot_reader(names)
+    read = _options.env_snapshot_reader(names)
     assert read() == (None,) * 7
     monkeypatch.setenv(names[6], "x")
     assert read()[6] is not None
     assert read()[:6] == (None,) * 6
     # The sink's own reader covers every variable its options depend on.
-    assert len(_otel._env_snapshot_reader()()) == len(_otel._ENV_KEYS)
-    assert set(attrs.LENGTH_LIMIT_VARIABLES) <= set(_otel._ENV_KEYS)
+    assert len(_options.env_snapshot_reader()()) == len(_options.ENV_KEYS)
+    assert set(attrs.LENGTH_LIMIT_VARIABLES) <= set(_options.ENV_KEYS)
