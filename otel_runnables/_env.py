@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-__all__ = ["FALSE_WORDS", "TRUE_WORDS", "env_flag", "env_int", "parse_flag"]
+__all__ = ["FALSE_WORDS", "TRUE_WORDS", "env_choice", "env_flag", "env_int", "parse_flag"]
 
 logger = logging.getLogger("otel_runnables")
 
@@ -50,6 +50,23 @@ def parse_flag(name: str, raw: str | None, *, unrecognised: bool) -> bool:
 def env_flag(name: str, *, unrecognised: bool) -> bool:
     """:func:`parse_flag` of the variable ``name`` as it is set now."""
     return parse_flag(name, os.environ.get(name), unrecognised=unrecognised)
+
+
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """The value of variable ``name``, one of ``choices`` (any case, surrounding space ignored).
+
+    Unset or empty: ``default``; any other value is logged once and ``default`` is used.
+    """
+    raw = os.environ.get(name)
+    word = "" if raw is None else raw.strip().lower()
+    if not word:
+        return default
+    if word in choices:
+        return word
+    _warn_once(
+        name, raw or "", f"{name}={raw!r} is not one of {', '.join(choices)}; {default} is used"
+    )
+    return default
 
 
 def env_int(name: str, default: int, *, minimum: int = 1) -> int:

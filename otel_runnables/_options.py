@@ -1,7 +1,8 @@
 """What the span sink records: each option set in code, else read from its variable.
 
 Options given to :meth:`TracingOptions.set` (``set_tracing_options``) win over the
-``OTEL_RUNNABLES_*`` variables until :meth:`TracingOptions.reset`.
+``OTEL_RUNNABLES_*`` variables until :meth:`TracingOptions.reset`. ``custom_events`` also says
+where custom events go: span events (``span``), log records (``log``, see ``_logs``) or both.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _attributes as attrs
-from ._env import env_flag
+from ._env import env_choice, env_flag
 from ._limits import (
     ENV_EVENT_SIZE_LIMIT,
     ENV_LIST_LENGTH_LIMIT,
     ENV_SPAN_SIZE_LIMIT,
     read_limits,
 )
+from ._logs import CUSTOM_EVENT_MODES, ENV_CUSTOM_EVENTS, custom_event_mode, supported_mode
 
 __all__ = ["ENV_KEYS", "TracingOptions", "env_snapshot_reader"]
 
@@ -32,6 +34,7 @@ ENV_KEYS = (
     ENV_LIST_LENGTH_LIMIT,
     ENV_EVENT_SIZE_LIMIT,
     ENV_SPAN_SIZE_LIMIT,
+    ENV_CUSTOM_EVENTS,
 )
 """Every variable whose change the options notice."""
 _OPTION_ENV = {
@@ -74,20 +77,26 @@ class TracingOptions:
         "_env",
         "_explicit",
         "_read_env",
+        "custom_events",
         "hide_event_data",
         "hide_io",
         "limits",
+        "log_events",
         "record_chunks",
+        "span_events",
         "value_length_limit",
     )
 
     def __init__(self) -> None:
-        self._explicit: dict[str, bool] = {}
+        self._explicit: dict[str, Any] = {}
         self._read_env = env_snapshot_reader()
         self._env: tuple[Any, ...] | None = None
         self.hide_io = False
         self.hide_event_data = False
         self.record_chunks = False
+        self.custom_events = "span"
+        self.span_events = True  # custom events become span events (modes span, both)
+        self.log_events = False  # custom events become log records (modes log, both)
         self.limits = read_limits()
         self.value_length_limit = self.limits.value_length
         self.refresh()
@@ -99,13 +108,22 @@ class TracingOptions:
             self._env = env
             self._apply()
 
-    def set(self, **options: bool | None) -> None:
-        """Set options explicitly (``None`` leaves an option as it is)."""
+    def set(self, **options: Any) -> None:
+        """Set options explicitly (``None`` leaves an option as it is).
+
+        An unknown name raises ``TypeError``; a ``custom_events`` value that is not a mode raises
+        ``ValueError`` before any option changes.
+        """
+        mode = options.pop("custom_events", None)
+        if mode is not None:
+            mode = custom_event_mode(mode)
         for name, value in options.items():
             if name not in _OPTION_ENV:
                 raise TypeError(f"unknown tracing option {name!r}")
             if value is not None:
                 self._explicit[name] = bool(value)
+        if mode is not None:
+            self._explicit["custom_events"] = mode
         self._apply()
 
     def reset(self) -> None:
@@ -123,3 +141,14 @@ class TracingOptions:
             setattr(self, name, value)
         self.limits = read_limits()
         self.value_length_limit = self.limits.value_length
+        self._apply_custom_events()
+
+    def _apply_custom_events(self) -> None:
+        """Where custom events go: ``custom_events`` set in code, else its variable."""
+        mode = self._explicit.get("custom_events")
+        if mode is None:
+            mode = env_choice(ENV_CUSTOM_EVENTS, CUSTOM_EVENT_MODES, "span")
+        mode = supported_mode(mode)
+        self.custom_events = mode
+        self.span_events = mode != "log"
+        self.log_events = mode != "span"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -21,6 +22,7 @@ from . import _convert as convert
 from . import _fork
 from ._detail import SpanDetail
 from ._limits import read_limits
+from ._logs import EventLog
 from ._options import TracingOptions
 from ._redact import exception_attributes, status_description
 from ._sink import Sink
@@ -68,10 +70,12 @@ def root_sampling(tracer: trace.Tracer) -> str:
 
 
 class SpanSink(Sink):
-    """Turns runs into spans and custom events into span events.
+    """Turns runs into spans and custom events into span events, log records, or both.
 
     ``options`` (what to record) may be shared with another sink; ``tracer_provider`` is the
-    provider this sink's spans go to (None: the global one).
+    provider this sink's spans go to (None: the global one). Custom events that go to logs
+    (``options.custom_events``: ``log`` or ``both``) are written by ``event_log``, with the
+    attributes a span event gets.
     """
 
     __slots__ = (
@@ -79,6 +83,7 @@ class SpanSink(Sink):
         "_recording",
         "_root_sampling",
         "_tracer",
+        "event_log",
         "options",
         "tracer_provider",
     )
@@ -90,6 +95,7 @@ class SpanSink(Sink):
     ) -> None:
         self.options = TracingOptions() if options is None else options
         self.tracer_provider = tracer_provider
+        self.event_log = EventLog()
         self._tracer: trace.Tracer | None = None
         self._root_sampling = _UNKNOWN
         self._recording = False
@@ -238,11 +244,16 @@ class SpanSink(Sink):
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
     ) -> None:
         span = run.span
+        options = self.options
+        now = converted = None
+        if options.log_events:  # a log record (same time and attributes as the span event)
+            now, converted = self._log_event(run, name, data)
+            if not options.span_events:
+                return
         if span is None or not span.is_recording():
             return
-        options = self.options
         if options.hide_event_data:
-            span.add_event(name)
+            span.add_event(name, None, now)
         else:
             limits = options.limits
             room = limits.event_size
@@ -252,12 +263,30 @@ class SpanSink(Sink):
                     room = max(limits.span_size - used, 0)
                     attributes, size = convert.event_attributes(data, limits, room, "span")
                     self._spent(span, size)
-                    span.add_event(name, attributes)
+                    span.add_event(name, attributes, now)
                     return
-            attributes, size = convert.event_attributes(data, limits, room)
+            if converted is None:
+                converted = convert.event_attributes(data, limits, room)
+            attributes, size = converted
             if size >= _TALLY_MIN:
                 self._spent(span, size)
-            span.add_event(name, attributes)
+            span.add_event(name, attributes, now)
+
+    def _log_event(self, run: Run, name: str, data: Any) -> tuple[Any, Any]:
+        """The custom event as a log record in the run's context, if a logger keeps it; its
+        time and converted ``(attributes, size)`` for the span event of mode ``both``."""
+        event_log = self.event_log
+        context = run.otel_context
+        if not event_log.enabled(context, name):
+            return None, None
+        now = time.time_ns()
+        options = self.options
+        converted = None
+        if not options.hide_event_data:
+            limits = options.limits
+            converted = convert.event_attributes(data, limits, limits.event_size)
+        event_log.emit(context, name, None if converted is None else converted[0], now)
+        return now, converted
 
     def _end_attributes(self, run: Run, inputs: Any) -> dict[str, Any]:
         """Attributes known only at the end: stream figures, a streamed run's input."""

@@ -1,6 +1,6 @@
-"""Test helpers for users' own tests: record finished spans in memory and assert on the tree.
+"""Test helpers for users' own tests: record finished spans (and log records) in memory.
 
-Installed as a pytest plugin (entry point ``pytest11``), so the fixture is available in any
+Installed as a pytest plugin (entry point ``pytest11``), so the fixtures are available in any
 project that has otel_runnables and ``opentelemetry-sdk`` installed:
 
 Example:
@@ -8,8 +8,10 @@ Example:
     ...     my_chain.invoke("hi")
     ...     assert otel_spans.tree() == [("RunnableSequence", [("step", [])])]
 
-The fixture gives the span sink a private ``TracerProvider`` (it never touches the global
-provider) and restores the previous one afterwards.
+The ``otel_spans`` fixture gives the span sink a private ``TracerProvider`` (it never touches
+the global provider) and restores the previous one afterwards. ``otel_logs`` does the same with
+a private ``LoggerProvider`` for the log records of custom events (``custom_events`` ``log`` or
+``both``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ._otel import SPAN_SINK
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-__all__ = ["SpanRecorder", "otel_spans"]
+__all__ = ["LogRecorder", "SpanRecorder", "otel_logs", "otel_spans"]
 
 SpanTree = list[tuple[str, "SpanTree"]]
 _NEEDS_SDK = (
@@ -98,6 +100,77 @@ def otel_spans() -> Iterator[SpanRecorder]:
     """A :class:`SpanRecorder` installed for the duration of one test."""
     try:
         recorder = SpanRecorder().install()
+    except ImportError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield recorder
+    finally:
+        recorder.uninstall()
+
+
+# -- log records ----------------------------------------------------------------------------
+
+_LOGS_NEED_SDK = (
+    "the otel_logs fixture (otel_runnables.testing.LogRecorder) records log records with the "
+    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
+    "(or opentelemetry-sdk)"
+)
+
+
+class LogRecorder:
+    """Log records of the custom events dispatched while it is installed.
+
+    Custom events become log records with ``custom_events`` set to ``log`` or ``both``
+    (``set_tracing_options`` or ``OTEL_RUNNABLES_CUSTOM_EVENTS``); the recorder does not
+    change that option.
+    """
+
+    def __init__(self) -> None:
+        try:
+            from opentelemetry.sdk._logs import LoggerProvider
+            from opentelemetry.sdk._logs import export as log_export
+        except ImportError as exc:
+            raise ImportError(_LOGS_NEED_SDK) from exc
+
+        # Older SDKs call the exporter InMemoryLogExporter.
+        exporter_class = getattr(log_export, "InMemoryLogRecordExporter", None)
+        self.exporter = (exporter_class or log_export.InMemoryLogExporter)()
+        self.provider = LoggerProvider(shutdown_on_exit=False)
+        self.provider.add_log_record_processor(log_export.SimpleLogRecordProcessor(self.exporter))
+        self._previous: Any = None
+
+    def install(self) -> LogRecorder:
+        """Route otel_runnables' log records to this recorder."""
+        self._previous = SPAN_SINK.event_log.logger_provider
+        SPAN_SINK.event_log.use_logger_provider(self.provider)
+        return self
+
+    def uninstall(self) -> None:
+        """Restore the previous logger provider and shut this one down."""
+        SPAN_SINK.event_log.use_logger_provider(self._previous)
+        self.provider.shutdown()
+
+    def records(self) -> list[Any]:
+        """The SDK's finished log records (``.log_record`` holds ``event_name``,
+        ``attributes``, ``trace_id`` ...), in the order they were emitted."""
+        return list(self.exporter.get_finished_logs())
+
+    def clear(self) -> None:
+        """Forget the records so far."""
+        self.exporter.clear()
+
+    def events(self) -> list[tuple[str | None, dict[str, Any]]]:
+        """``(event_name, attributes)`` of each record, in the order they were emitted."""
+        return [
+            (r.log_record.event_name, dict(r.log_record.attributes or {})) for r in self.records()
+        ]
+
+
+@pytest.fixture
+def otel_logs() -> Iterator[LogRecorder]:
+    """A :class:`LogRecorder` installed for the duration of one test."""
+    try:
+        recorder = LogRecorder().install()
     except ImportError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

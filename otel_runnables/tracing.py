@@ -38,7 +38,7 @@ import logging
 import os
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import _logs, trace
 
 from . import _flush
 from ._flush import FlushResult
@@ -50,6 +50,7 @@ __all__ = [
     "flush_tracing",
     "reset_tracing_options",
     "set_tracing_options",
+    "use_logger_provider",
     "use_tracer_provider",
 ]
 
@@ -69,22 +70,42 @@ def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
     SPAN_SINK.use_tracer_provider(provider)
 
 
+def use_logger_provider(provider: _logs.LoggerProvider | None) -> None:
+    """Make otel_runnables write custom events as log records to ``provider`` (None: the
+    global logger provider, the default). Only used with ``custom_events`` ``log`` or ``both``.
+
+    Example:
+        >>> from opentelemetry.sdk._logs import LoggerProvider
+        >>> use_logger_provider(LoggerProvider())
+        >>> use_logger_provider(None)
+    """
+    SPAN_SINK.event_log.use_logger_provider(provider)
+
+
 def set_tracing_options(
     *,
     hide_io: bool | None = None,
     hide_event_data: bool | None = None,
     record_chunks: bool | None = None,
+    custom_events: str | None = None,
 ) -> None:
     """Change what spans record; ``None`` leaves an option as it is (env var or default).
 
-    Handlers and ``astream_events`` are unaffected: they always receive the real values.
+    ``custom_events`` says where ``dispatch_custom_event`` goes: ``"span"`` (span events, the
+    default), ``"log"`` (log records with an ``event_name``) or ``"both"``; another value
+    raises ``ValueError``. Handlers and ``astream_events`` are unaffected: they always receive
+    the real values.
 
     Example:
         >>> set_tracing_options(hide_io=True)     # redact inputs and outputs from spans
-        >>> set_tracing_options(hide_io=False)
+        >>> set_tracing_options(hide_io=False, custom_events="both")
+        >>> reset_tracing_options()
     """
     SPAN_SINK.options.set(
-        hide_io=hide_io, hide_event_data=hide_event_data, record_chunks=record_chunks
+        hide_io=hide_io,
+        hide_event_data=hide_event_data,
+        record_chunks=record_chunks,
+        custom_events=custom_events,
     )
 
 
