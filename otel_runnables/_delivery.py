@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from . import _flush
 
-__all__ = ["MAX_REQUEST_BYTES", "DeliveryProcessor", "span_size"]
+__all__ = ["MAX_REQUEST_BYTES", "Delivery", "DeliveryProcessor", "attributes_size", "span_size"]
 
 logger = logging.getLogger("otel_runnables")
 
@@ -46,7 +46,8 @@ def _value_size(value: Any) -> int:
     return 10
 
 
-def _attributes_size(attributes: Any) -> int:
+def attributes_size(attributes: Any) -> int:
+    """An estimate of the bytes ``attributes`` take in an OTLP request."""
     if not attributes:
         return 0
     return sum(len(key) + 4 + _value_size(value) for key, value in attributes.items())
@@ -54,22 +55,22 @@ def _attributes_size(attributes: Any) -> int:
 
 def span_size(span: ReadableSpan) -> int:
     """An estimate of the bytes ``span`` takes in an OTLP request."""
-    size = _SPAN_OVERHEAD + len(span.name) + _attributes_size(span.attributes)
+    size = _SPAN_OVERHEAD + len(span.name) + attributes_size(span.attributes)
     for event in span.events:
-        size += 24 + len(event.name) + _attributes_size(event.attributes)
+        size += 24 + len(event.name) + attributes_size(event.attributes)
     for link in span.links:
-        size += 48 + _attributes_size(link.attributes)
+        size += 48 + attributes_size(link.attributes)
     status = span.status.description
     return size + (len(status) if status else 0)
 
 
-def _requests(batch: list[ReadableSpan], limit: int) -> list[list[ReadableSpan]]:
-    """``batch`` cut into runs of spans of at most ``limit`` estimated bytes each."""
-    requests: list[list[ReadableSpan]] = []
-    current: list[ReadableSpan] = []
+def _requests(batch: list[Any], limit: int, size_of: Any) -> list[list[Any]]:
+    """``batch`` cut into runs of items of at most ``limit`` estimated bytes each."""
+    requests: list[list[Any]] = []
+    current: list[Any] = []
     size = 0
     for span in batch:
-        cost = span_size(span)
+        cost = size_of(span)
         if current and size + cost > limit:
             requests.append(current)
             current, size = [], 0
@@ -80,16 +81,22 @@ def _requests(batch: list[ReadableSpan], limit: int) -> list[list[ReadableSpan]]
     return requests
 
 
-class DeliveryProcessor(SpanProcessor):
-    """Batches ended spans to ``exporter`` and counts what was delivered.
+class Delivery:
+    """Batches items (spans, log records) to ``exporter`` and counts what was delivered.
 
-    ``on_end`` is called on the thread that ends a span; it only appends to a queue (under a
-    lock) and never blocks on the exporter.
+    A processor of one signal adds the SDK hook that calls :meth:`_enqueue`, on the thread that
+    ended the span or emitted the record: it only appends to a queue (under a lock) and never
+    blocks on the exporter. The class attributes name the signal in messages.
     """
+
+    signal = "spans"
+    """What is delivered, in messages and in ``FlushResult`` (``spans``, ``log records``)."""
+    _queue_variable = "OTEL_BSP_MAX_QUEUE_SIZE"
+    _exporter_variable = "OTEL_TRACES_EXPORTER"
 
     def __init__(
         self,
-        exporter: SpanExporter,
+        exporter: Any,
         *,
         description: str = "",
         max_queue_size: int = 2048,
@@ -122,7 +129,7 @@ class DeliveryProcessor(SpanProcessor):
         self._lock = threading.Lock()
         self._settle = threading.Condition(self._lock)  # counters and queue share one lock
         self._wake = threading.Event()
-        self._queue: collections.deque[ReadableSpan] = collections.deque()
+        self._queue: collections.deque[Any] = collections.deque()
         self._worker: threading.Thread | None = None
         self._ended = 0  # spans queued, ever (their sequence numbers)
         self._dropped = 0
@@ -133,20 +140,15 @@ class DeliveryProcessor(SpanProcessor):
         self._healthy = True
         self._stalled = -1  # settled count when a flush last gave up waiting
 
-    @property
-    def span_exporter(self) -> SpanExporter:
-        """The exporter (as on the SDK's ``BatchSpanProcessor``)."""
-        return self._exporter
+    def _size(self, item: Any) -> int:
+        """An estimate of the bytes ``item`` takes in an OTLP request."""
+        return span_size(item)
 
-    # -- the span processor interface ------------------------------------------------
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        """Nothing to do when a span starts."""
+    def _succeeded(self, result: Any) -> bool:
+        return result is SpanExportResult.SUCCESS
 
-    def on_end(self, span: ReadableSpan) -> None:
-        """Queue ``span`` for export (or count it dropped when the queue is full)."""
-        context = span.context
-        if context is None or not context.trace_flags.sampled:
-            return
+    def _enqueue(self, span: Any) -> None:
+        """Queue ``span`` (an item) for export, or count it dropped when the queue is full."""
         with self._lock:
             if self._shut:  # ended after the shutdown (at exit): nowhere to go
                 self._dropped += 1
@@ -169,9 +171,12 @@ class DeliveryProcessor(SpanProcessor):
             self._start_worker()
         if first:
             logger.warning(
-                "otel_runnables: the export queue (%d spans, OTEL_BSP_MAX_QUEUE_SIZE) is full, "
-                "spans are dropped; flush_tracing() counts them",
+                "otel_runnables: the export queue (%d %s, %s) is full, %s are dropped; "
+                "flush_tracing() counts them",
                 self._max_queue,
+                self.signal,
+                self._queue_variable,
+                self.signal,
             )
 
     def _start_worker(self) -> None:
@@ -184,7 +189,7 @@ class DeliveryProcessor(SpanProcessor):
                     self._worker = None  # flushes then export from the calling thread
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Export what is queued; False when spans were not delivered (logged with counts)."""
+        """Export what is queued; False when some were not delivered (logged with counts)."""
         result = self.flush(timeout_millis / 1000)
         if not result.ok:
             logger.warning("otel_runnables: flush: %s to %s", result.describe(), self._description)
@@ -229,7 +234,7 @@ class DeliveryProcessor(SpanProcessor):
     def _stop_exporter(self, timeout_s: float) -> None:
         try:
             try:
-                self._exporter.shutdown(timeout_millis=timeout_s * 1000)  # type: ignore[call-arg]
+                self._exporter.shutdown(timeout_millis=timeout_s * 1000)
             except TypeError:  # an exporter whose shutdown takes no timeout
                 self._exporter.shutdown()
         except Exception:
@@ -256,7 +261,11 @@ class DeliveryProcessor(SpanProcessor):
             pending = max(0, target - self._settled)
             self._stalled = self._settled if pending else -1
         return _flush.FlushResult(
-            delivered - before[0], failed - before[1], dropped - before[2], pending
+            delivered - before[0],
+            failed - before[1],
+            dropped - before[2],
+            pending,
+            unit=self.signal,
         )
 
     # -- the worker thread -------------------------------------------------------------
@@ -276,26 +285,28 @@ class DeliveryProcessor(SpanProcessor):
                 batch = [self._queue.popleft() for _ in range(count)]
             if not batch:
                 return
-            for request in _requests(batch, self._request_bytes):
+            for request in _requests(batch, self._request_bytes, self._size):
                 self._export(request)
 
-    def _export(self, spans: Sequence[ReadableSpan]) -> None:
+    def _export(self, spans: Sequence[Any]) -> None:
         ok = False
         if not self._abandoned:
             token = otel_context.attach(otel_context.set_value(_SUPPRESS, True))
             try:
-                ok = self._exporter.export(spans) is SpanExportResult.SUCCESS
+                ok = self._succeeded(self._exporter.export(spans))
             except Exception:
                 logger.exception("otel_runnables: the exporter %s raised", self._description)
             finally:
                 otel_context.detach(token)
         if not ok and self._healthy and not self._abandoned:
             logger.warning(
-                "otel_runnables: could not deliver %d spans to %s. Is the backend running? "
-                "Spans are counted (flush_tracing() reports them); set "
-                "OTEL_EXPORTER_OTLP_ENDPOINT, or OTEL_TRACES_EXPORTER=console to print them",
+                "otel_runnables: could not deliver %d %s to %s. Is the backend running? "
+                "They are counted (flush_tracing() reports them); set "
+                "OTEL_EXPORTER_OTLP_ENDPOINT, or %s=console to print them",
                 len(spans),
+                self.signal,
                 self._description,
+                self._exporter_variable,
             )
         self._healthy = ok
         with self._settle:
@@ -305,3 +316,22 @@ class DeliveryProcessor(SpanProcessor):
                 self._failed += len(spans)
             self._settled += len(spans)
             self._settle.notify_all()
+
+
+class DeliveryProcessor(Delivery, SpanProcessor):
+    """The span processor: batches ended spans to ``exporter``, counts what was delivered."""
+
+    @property
+    def span_exporter(self) -> SpanExporter:
+        """The exporter (as on the SDK's ``BatchSpanProcessor``)."""
+        return self._exporter  # type: ignore[no-any-return]
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        """Nothing to do when a span starts."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Queue ``span`` for export, if sampled (called on the thread that ended it)."""
+        context = span.context
+        if context is None or not context.trace_flags.sampled:
+            return
+        self._enqueue(span)

@@ -42,6 +42,9 @@ class FlushResult:
     ``delivered``: accepted by the exporter; ``failed``: the exporter gave up on them (backend
     down, rejected); ``dropped``: never exported because the queue was full; ``pending``: still
     queued or being exported when the flush stopped waiting. True when nothing was lost or left.
+    The counts are of spans; ``logs`` is the same account of the log records of custom events
+    (None when no log delivery exists, i.e. ``configure_tracing()`` set up no logs), and the
+    result is true only when both were delivered.
 
     Example:
         >>> result = FlushResult(delivered=3)
@@ -49,7 +52,7 @@ class FlushResult:
         (True, 0)
     """
 
-    __slots__ = ("_ok", "counted", "delivered", "dropped", "failed", "pending")
+    __slots__ = ("_ok", "counted", "delivered", "dropped", "failed", "logs", "pending", "unit")
 
     def __init__(
         self,
@@ -60,8 +63,12 @@ class FlushResult:
         *,
         counted: bool = True,
         ok: bool | None = None,
+        unit: str = "spans",
+        logs: FlushResult | None = None,
     ) -> None:
         self._ok = ok
+        self.unit = unit
+        self.logs = logs
         self.delivered, self.failed = delivered, failed
         self.dropped, self.pending = dropped, pending
         self.counted = counted
@@ -75,33 +82,49 @@ class FlushResult:
 
     @property
     def ok(self) -> bool:
-        """True when every span that ended was delivered."""
-        return self.undelivered == 0 if self._ok is None else self._ok
+        """True when every span that ended (and every log record) was delivered."""
+        ok = self.undelivered == 0 if self._ok is None else self._ok
+        return ok and (self.logs is None or self.logs.ok)
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __add__(self, other: FlushResult) -> FlushResult:
+        logs = self.logs if other.logs is None else other.logs
+        if self.logs is not None and other.logs is not None:
+            logs = self.logs + other.logs
         return FlushResult(
             self.delivered + other.delivered,
             self.failed + other.failed,
             self.dropped + other.dropped,
             self.pending + other.pending,
             counted=self.counted and other.counted,
-            ok=None if self._ok is None and other._ok is None else self.ok and other.ok,
+            ok=None if self._ok is None and other._ok is None else self._own_ok and other._own_ok,
+            unit=self.unit,
+            logs=logs,
         )
 
+    @property
+    def _own_ok(self) -> bool:
+        return self.undelivered == 0 if self._ok is None else self._ok
+
     def __repr__(self) -> str:
+        logs = "" if self.logs is None else f", logs={self.logs!r}"
         return (
             f"FlushResult(ok={self.ok}, delivered={self.delivered}, failed={self.failed}, "
-            f"dropped={self.dropped}, pending={self.pending})"
+            f"dropped={self.dropped}, pending={self.pending}{logs})"
         )
 
     def describe(self) -> str:
         """One line for a log or a script's output."""
+        text = self._describe_own()
+        return text if self.logs is None else f"{text}; {self.logs._describe_own()}"
+
+    def _describe_own(self) -> str:
         total = self.delivered + self.undelivered
-        if self.ok:
-            return f"{total} of {total} spans delivered"
+        unit = self.unit
+        if self._own_ok:
+            return f"{total} of {total} {unit} delivered"
         parts = [
             f"{count} {what}"
             for count, what in (
@@ -111,10 +134,12 @@ class FlushResult:
             )
             if count
         ]
-        return f"{self.undelivered} of {total} spans NOT delivered ({', '.join(parts)})"
+        return f"{self.undelivered} of {total} {unit} NOT delivered ({', '.join(parts)})"
 
 
 class Flushable(Protocol):
+    signal: str
+
     def flush(self, timeout_s: float, *, patient: bool = True) -> FlushResult: ...
 
 
@@ -142,12 +167,20 @@ def registered() -> bool:
 
 
 def flush_all(timeout_s: float, *, patient: bool = True) -> FlushResult:
-    """Flush every registered processor within one shared ``timeout_s``."""
+    """Flush every registered processor within one shared ``timeout_s``: spans first, then
+    log records (their account is the result's ``logs``)."""
     deadline = time.monotonic() + timeout_s
     total = FlushResult()
-    for processor in list(_registry):
+    logs: FlushResult | None = None
+    processors = sorted(_registry, key=lambda p: p.signal != "spans")
+    for processor in processors:
         left = max(0.0, deadline - time.monotonic())
-        total = total + processor.flush(left, patient=patient)
+        result = processor.flush(left, patient=patient)
+        if processor.signal == "spans":
+            total = total + result
+        else:
+            logs = result if logs is None else logs + result
+    total.logs = logs
     return total
 
 

@@ -15,6 +15,10 @@ Environment variables read by :func:`configure_tracing` (all optional):
 ``OTEL_BSP_*``                        batch settings (schedule delay, queue and batch sizes)
 ``OTEL_RUNNABLES_FLUSH_TIMEOUT``      ms that :func:`flush_tracing` and the shutdown at exit wait
                                       for spans to be delivered (default 3000)
+``OTEL_LOGS_EXPORTER``                ``otlp``, ``console`` or ``none``: a logger provider for
+                                      custom events written as log records (set up when this
+                                      is set, or when custom events go to logs; default otlp)
+``OTEL_EXPORTER_OTLP_LOGS_*``, ``OTEL_BLRP_*``  its endpoint, protocol and batch settings
 
 Read by the span sink when a trace starts (a change applies from the next trace on; an option
 given to :func:`set_tracing_options` wins over its variable until :func:`reset_tracing_options`):
@@ -22,6 +26,8 @@ given to :func:`set_tracing_options` wins over its variable until :func:`reset_t
 ``OTEL_RUNNABLES_HIDE_IO``            ``true``: no ``input.value`` / ``output.value`` on spans
 ``OTEL_RUNNABLES_HIDE_EVENT_DATA``    ``true``: span events keep their name, not their data
 ``OTEL_RUNNABLES_RECORD_CHUNKS``      ``true``: each streamed chunk becomes a ``chunk`` span event
+``OTEL_RUNNABLES_CUSTOM_EVENTS``      ``span`` (default), ``log`` or ``both``: custom events as
+                                      span events, log records with an ``event_name``, or both
 ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`` longest attribute string (default 16384 characters);
                                       ``OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`` wins when set
 ``OTEL_RUNNABLES_LIST_LENGTH_LIMIT``  items kept of a list, tuple, set or dict (default 128)
@@ -215,6 +221,8 @@ def flush_tracing(timeout: float | None = None) -> FlushResult:
     Waits at most ``timeout`` seconds (default: ``OTEL_RUNNABLES_FLUSH_TIMEOUT``, 3 s). The
     result is true when every span that ended since the previous flush was delivered; else it
     counts the spans that failed to export, were dropped (queue full) or are still waiting.
+    The log records of custom events, with the logger provider ``configure_tracing()`` set up,
+    are flushed too, within the same time, and counted apart (``result.logs``).
     With a provider that ``configure_tracing()`` did not build, the provider's ``force_flush``
     is called and only its yes/no is known (``result.counted`` is False).
 
@@ -232,8 +240,19 @@ def flush_tracing(timeout: float | None = None) -> FlushResult:
     return FlushResult(counted=False, ok=ok)
 
 
+def _configure_logs(resource: Any, logs_exporter: str | None) -> None:
+    """The logger provider for custom events as log records (see ``_log_setup``)."""
+    from ._log_setup import configure_logs
+
+    names = logs_exporter if logs_exporter is not None else os.environ.get("OTEL_LOGS_EXPORTER")
+    configure_logs(resource, names, wanted=SPAN_SINK.options.log_events)
+
+
 def configure_tracing(
-    *, service_name: str | None = None, exporter: str | None = None
+    *,
+    service_name: str | None = None,
+    exporter: str | None = None,
+    logs_exporter: str | None = None,
 ) -> trace.TracerProvider:
     """Install an SDK ``TracerProvider`` with a batch processor per exporter from ``OTEL_*``.
 
@@ -242,9 +261,14 @@ def configure_tracing(
     flushed and shut down at interpreter exit, waiting at most ``OTEL_RUNNABLES_FLUSH_TIMEOUT``
     (3 s) for spans to be delivered. :func:`flush_tracing` says whether they were.
 
+    It also installs an SDK ``LoggerProvider`` for custom events written as log records
+    (``custom_events`` ``log`` / ``both``) when they go to logs or ``OTEL_LOGS_EXPORTER`` is
+    set, unless the application installed one; it is flushed and shut down beside the traces.
+
     Args:
         service_name: overrides ``OTEL_SERVICE_NAME``.
         exporter: overrides ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``).
+        logs_exporter: overrides ``OTEL_LOGS_EXPORTER`` (``otlp``, ``console``, ``none``).
 
     Example:
         >>> import os
@@ -263,6 +287,7 @@ def configure_tracing(
 
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
+        _configure_logs(current.resource, logs_exporter)
         return current
     attributes: dict[str, Any] = {}
     if service_name is not None:
@@ -288,4 +313,5 @@ def configure_tracing(
         provider.shutdown()
         return trace.get_tracer_provider()
     atexit.register(provider.shutdown)
+    _configure_logs(resource, logs_exporter)
     return provider

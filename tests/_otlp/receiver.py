@@ -1,4 +1,4 @@
-"""In-process OTLP trace receivers: real wire protocols on loopback, free ports, bounded waits.
+"""In-process OTLP trace (and log) receivers: real wire protocols on loopback, free ports.
 
 Three servers, all started on ``127.0.0.1`` with port 0 (the kernel picks a free port):
 
@@ -8,6 +8,9 @@ Three servers, all started on ``127.0.0.1`` with port 0 (the kernel picks a free
   ``application/x-protobuf`` body (optionally ``Content-Encoding: gzip`` or ``deflate``).
 * :class:`BlackHoleServer` -- a broken backend: it accepts TCP connections and never reads from
   or answers them, so exporters hit their own timeouts.
+
+Both receivers also accept logs (``LogsService/Export``, ``POST /v1/logs``): :meth:`logs` /
+:meth:`wait_for_logs` give the decoded log records.
 
 Both receivers keep every accepted ``ExportTraceServiceRequest`` and the exact payload bytes that
 were received (after transport decompression), so a test can assert on decoded spans *and* scan
@@ -39,6 +42,7 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from .blackhole import BlackHoleServer
@@ -49,6 +53,7 @@ from .decode import (
     decode_key_values,
     decode_request,
 )
+from .decode_logs import ReceivedLog, decode_logs_request
 
 __all__ = [
     "BlackHoleServer",
@@ -56,6 +61,7 @@ __all__ = [
     "HttpOtlpReceiver",
     "OtlpReceiver",
     "ReceivedEvent",
+    "ReceivedLog",
     "ReceivedSpan",
     "decode_any_value",
     "decode_key_values",
@@ -63,6 +69,7 @@ __all__ = [
 
 _LOOPBACK = "127.0.0.1"
 _TRACES_PATH = "/v1/traces"
+_LOGS_PATH = "/v1/logs"
 _PROTOBUF = "application/x-protobuf"
 _STOP_GRACE_S = 1.0
 
@@ -85,6 +92,7 @@ class OtlpReceiver:
         self._payloads: list[bytes] = []
         self._headers: list[dict[str, str]] = []
         self._spans: list[ReceivedSpan] = []
+        self._logs: list[ReceivedLog] = []
         self._attempts = 0
         self._failures: list[Any] = []
         self._port: int | None = None
@@ -177,6 +185,25 @@ class OtlpReceiver:
                 self._cond.wait(remaining)
             return list(self._spans)
 
+    def logs(self) -> list[ReceivedLog]:
+        """All log records of all accepted log requests, flattened, in arrival order."""
+        with self._cond:
+            return list(self._logs)
+
+    def wait_for_logs(self, n: int, timeout: float = 5.0) -> list[ReceivedLog]:
+        """Block until at least *n* log records arrived; return them all (else ``TimeoutError``)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._logs) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"{type(self).__name__}: expected >= {n} log records within {timeout}s, "
+                        f"got {len(self._logs)}"
+                    )
+                self._cond.wait(remaining)
+            return list(self._logs)
+
     def clear(self) -> None:
         """Forget everything received so far (pending :meth:`fail_next` failures stay)."""
         with self._cond:
@@ -184,6 +211,7 @@ class OtlpReceiver:
             self._payloads.clear()
             self._headers.clear()
             self._spans.clear()
+            self._logs.clear()
             self._attempts = 0
 
     # -- failure injection ---------------------------------------------------------------
@@ -205,10 +233,13 @@ class OtlpReceiver:
 
     # -- for subclasses ------------------------------------------------------------------
 
-    def _handle_payload(self, payload: bytes, headers: Mapping[str, str]) -> Any:
+    def _handle_payload(
+        self, payload: bytes, headers: Mapping[str, str], signal: str = "traces"
+    ) -> Any:
         """Record one export call; return ``None`` to accept it or the failure status to send.
 
-        Raises ``DecodeError`` when the payload is not an ``ExportTraceServiceRequest``.
+        Raises ``DecodeError`` when the payload is not an ``ExportTraceServiceRequest`` (an
+        ``ExportLogsServiceRequest`` for ``signal="logs"``).
         """
         with self._cond:
             self._attempts += 1
@@ -216,6 +247,14 @@ class OtlpReceiver:
             self._headers.append({k.lower(): v for k, v in headers.items()})
             if self._failures:
                 return self._failures.pop(0)
+        if signal == "logs":
+            logs = decode_logs_request(
+                logs_service_pb2.ExportLogsServiceRequest.FromString(payload)
+            )
+            with self._cond:
+                self._logs.extend(logs)
+                self._cond.notify_all()
+            return None
         request = trace_service_pb2.ExportTraceServiceRequest.FromString(payload)
         spans = decode_request(request)
         with self._cond:
@@ -246,6 +285,23 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         if failure is not None:
             context.abort(failure, "rejected by test receiver")
         return trace_service_pb2.ExportTraceServiceResponse()
+
+
+class _LogsService(logs_service_pb2_grpc.LogsServiceServicer):
+    def __init__(self, owner: GrpcOtlpReceiver) -> None:
+        self._owner = owner
+
+    def Export(
+        self,
+        request: logs_service_pb2.ExportLogsServiceRequest,
+        context: grpc.ServicerContext,
+    ) -> logs_service_pb2.ExportLogsServiceResponse:
+        payload = self._owner._take_raw(request)
+        headers = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        failure = self._owner._handle_payload(payload, headers, "logs")
+        if failure is not None:
+            context.abort(failure, "rejected by test receiver")
+        return logs_service_pb2.ExportLogsServiceResponse()
 
 
 class _RawBytesInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
@@ -302,6 +358,7 @@ class GrpcOtlpReceiver(OtlpReceiver):
             options=[("grpc.so_reuseport", 0)],
         )
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), server)
+        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_LogsService(self), server)
         port = server.add_insecure_port(f"{_LOOPBACK}:0")
         if not port:
             executor.shutdown(wait=False)
@@ -350,9 +407,11 @@ class _OtlpHttpHandler(BaseHTTPRequestHandler):
             self.server.untrack(self.connection)
 
     def do_POST(self) -> None:
-        if self.path.split("?", 1)[0] != _TRACES_PATH:
+        path = self.path.split("?", 1)[0]
+        if path not in (_TRACES_PATH, _LOGS_PATH):
             self._reply(HTTPStatus.NOT_FOUND, b"", "text/plain")
             return
+        signal = "logs" if path == _LOGS_PATH else "traces"
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -372,14 +431,18 @@ class _OtlpHttpHandler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, b"", "text/plain")
             return
         try:
-            failure = self.server.receiver._handle_payload(body, dict(self.headers.items()))
+            failure = self.server.receiver._handle_payload(body, dict(self.headers.items()), signal)
         except DecodeError:
             self._reply(HTTPStatus.BAD_REQUEST, b"not an ExportTraceServiceRequest", "text/plain")
             return
         if failure is not None:
             self._reply(int(failure), b"", "text/plain")
             return
-        response = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        response = (
+            logs_service_pb2.ExportLogsServiceResponse()
+            if signal == "logs"
+            else trace_service_pb2.ExportTraceServiceResponse()
+        ).SerializeToString()
         self._reply(HTTPStatus.OK, response, _PROTOBUF)
 
     def _reply(self, status: int, body: bytes, content_type: str) -> None:

@@ -6,8 +6,9 @@ provider, which can be set once per process)::
     OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 \
     OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_SERVICE_NAME=e2e python tests/e2e/emit_pipeline.py
 
-Prints one JSON line: the pipeline's result, the error the failing chain raised and the trace
-id (hex) of each of the two root runs.
+Prints one JSON line: the pipeline's result, the error the failing chain raised, the trace
+id (hex) of each of the two root runs and what ``flush_tracing()`` said. With
+``OTEL_RUNNABLES_CUSTOM_EVENTS=log`` or ``both`` the custom events are exported as log records too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from otel_runnables.tracing import configure_tracing
+from otel_runnables.tracing import configure_tracing, flush_tracing
 
 EVENT_DATA = {
     "count": 2,
@@ -75,12 +76,14 @@ async def main() -> dict[str, object]:
     except ValueError as exc:
         error = f"{type(exc).__name__}: {exc}"
     # Flush and shut down explicitly: the test reads the receiver right after we exit.
+    flushed = flush_tracing()
     provider.force_flush()  # type: ignore[attr-defined]
     provider.shutdown()  # type: ignore[attr-defined]
     return {
         "result": result,
         "error": error,
         "trace_ids": dict(zip(["fidelity", "failing"], TRACE_IDS, strict=True)),
+        "flushed": flushed.describe(),
     }
 
 
