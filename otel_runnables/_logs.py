@@ -9,19 +9,25 @@ dispatch time, severity INFO, and the instrumentation scope ``otel_runnables``.
 
 Only the API is needed (``opentelemetry._logs``). Whether a record would be kept is asked of
 the logger first: with no LoggerProvider installed the answer is no, and the event's data is
-not even converted.
+not even converted. The data is converted here, once, with the span event's rules and limits
+(``_convert.event_attributes``); with ``both`` the span sink reuses it for the span event.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any
+from time import time_ns
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import _logs
 from opentelemetry._logs import LogRecord, NoOpLogger, SeverityNumber
 
+from ._convert import event_attributes
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._options import TracingOptions
 
 __all__ = [
     "CUSTOM_EVENT_MODES",
@@ -108,22 +114,33 @@ class EventLog:
             self._logger = logger
         return logger  # type: ignore[no-any-return]
 
-    def enabled(self, context: Any, name: str) -> bool:
-        """Whether a record of the custom event ``name`` in ``context`` would be kept."""
-        if self._logger is None:
-            self.logger  # noqa: B018 - makes the logger and its check
-        return bool(self._enabled(context=context, severity_number=_INFO, event_name=name))
+    def record(
+        self, context: Any, name: str, data: Any, options: TracingOptions
+    ) -> tuple[int | None, Any]:
+        """The custom event ``name`` with ``data`` as a log record in ``context`` (None: the
+        current one), if the logger would keep it (else nothing is converted).
 
-    def emit(self, context: Any, name: str, attributes: Any, timestamp: int) -> None:
-        """The custom event ``name`` with its converted ``attributes``, in ``context`` (None:
-        the current one), dispatched at ``timestamp`` (ns since the epoch)."""
-        record = LogRecord(
-            timestamp=timestamp,
-            observed_timestamp=timestamp,
-            context=context,
-            severity_text="INFO",
-            severity_number=_INFO,
-            attributes=attributes,
-            event_name=name,
+        Returns the record's time (ns since the epoch) and the converted ``(attributes, size)``
+        (None under ``hide_event_data``), for the span event of mode ``both``; ``(None, None)``
+        when no record was written.
+        """
+        logger = self._logger or self.logger
+        if not self._enabled(context=context, severity_number=_INFO, event_name=name):
+            return None, None
+        now = time_ns()
+        converted = None
+        if not options.hide_event_data:
+            limits = options.limits
+            converted = event_attributes(data, limits, limits.event_size)
+        logger.emit(
+            LogRecord(
+                timestamp=now,
+                observed_timestamp=now,
+                context=context,
+                severity_text="INFO",
+                severity_number=_INFO,
+                attributes=None if converted is None else converted[0],
+                event_name=name,
+            )
         )
-        (self._logger or self.logger).emit(record)
+        return now, converted

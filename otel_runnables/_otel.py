@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -247,7 +246,7 @@ class SpanSink(Sink):
         options = self.options
         now = converted = None
         if options.log_events:  # a log record (same time and attributes as the span event)
-            now, converted = self._log_event(run, name, data)
+            now, converted = self.event_log.record(run.otel_context, name, data, options)
             if not options.span_events:
                 return
         if span is None or not span.is_recording():
@@ -271,22 +270,6 @@ class SpanSink(Sink):
             if size >= _TALLY_MIN:
                 self._spent(span, size)
             span.add_event(name, attributes, now)
-
-    def _log_event(self, run: Run, name: str, data: Any) -> tuple[Any, Any]:
-        """The custom event as a log record in the run's context, if a logger keeps it; its
-        time and converted ``(attributes, size)`` for the span event of mode ``both``."""
-        event_log = self.event_log
-        context = run.otel_context
-        if not event_log.enabled(context, name):
-            return None, None
-        now = time.time_ns()
-        options = self.options
-        converted = None
-        if not options.hide_event_data:
-            limits = options.limits
-            converted = convert.event_attributes(data, limits, limits.event_size)
-        event_log.emit(context, name, None if converted is None else converted[0], now)
-        return now, converted
 
     def _end_attributes(self, run: Run, inputs: Any) -> dict[str, Any]:
         """Attributes known only at the end: stream figures, a streamed run's input."""
