@@ -22,6 +22,7 @@ from . import _fork
 from ._detail import SpanDetail
 from ._limits import read_limits
 from ._logs import EventLog
+from ._metrics import RUN_METRICS, api_state
 from ._options import TracingOptions
 from ._redact import exception_attributes, status_description
 from ._sink import Sink
@@ -32,7 +33,14 @@ logger = logging.getLogger("otel_runnables")
 if TYPE_CHECKING:
     from ._run import Run
 
-__all__ = ["SPAN_SINK", "SpanDetail", "SpanSink", "TracingOptions", "root_sampling"]
+__all__ = [
+    "SPAN_SINK",
+    "SpanDetail",
+    "SpanSink",
+    "TracingOptions",
+    "error_type",
+    "root_sampling",
+]
 
 _CANCELLATIONS = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
 
@@ -286,6 +294,9 @@ class SpanSink(Sink):
         return out
 
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
+        # Run metrics: two references read when no MeterProvider is installed (see _metrics).
+        if api_state._METER_PROVIDER is not None or RUN_METRICS.meter_provider is not None:
+            RUN_METRICS.ended(run, outputs, None)
         # Once per run: _own_span and _end written out here (two calls fewer on the hot path).
         span = run.span
         if span is None or (_fork.FORK_NS and _fork.started_before_fork(run)):
@@ -317,6 +328,8 @@ class SpanSink(Sink):
                 _fork.local_root_ended(run)
 
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
+        if api_state._METER_PROVIDER is not None or RUN_METRICS.meter_provider is not None:
+            RUN_METRICS.ended(run, None, error_type(error))
         span = _own_span(run)
         if span is not None:
             try:
@@ -377,6 +390,14 @@ def _qualified_name(kind: type) -> str:
 def _is_control_flow(error: BaseException) -> bool:
     """Whether ``error`` is a LangGraph control-flow exception (known by name: no import)."""
     return any(_qualified_name(kind) == _CONTROL_FLOW for kind in type(error).__mro__)
+
+
+def error_type(error: BaseException) -> str | None:
+    """The ``error.type`` of a run that raised ``error``: its class's qualified name; None for
+    a cancellation and for LangGraph's control flow, which are not failures."""
+    if isinstance(error, _CANCELLATIONS) or _is_control_flow(error):
+        return None
+    return type(error).__qualname__
 
 
 SPAN_SINK = SpanSink()

@@ -1,4 +1,4 @@
-"""Test helpers for users' own tests: record finished spans (and log records) in memory.
+"""Test helpers for users' own tests: record finished spans (log records, metrics) in memory.
 
 Installed as a pytest plugin (entry point ``pytest11``), so the fixtures are available in any
 project that has otel_runnables and ``opentelemetry-sdk`` installed:
@@ -11,22 +11,32 @@ Example:
 The ``otel_spans`` fixture gives the span sink a private ``TracerProvider`` (it never touches
 the global provider) and restores the previous one afterwards. ``otel_logs`` does the same with
 a private ``LoggerProvider`` for the log records of custom events (``custom_events`` ``log`` or
-``both``).
+``both``), and ``otel_metrics`` for run metrics with a private ``MeterProvider`` read by an
+in-memory reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
+from ._metrics import RUN_METRICS
 from ._otel import SPAN_SINK
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-__all__ = ["LogRecorder", "SpanRecorder", "otel_logs", "otel_spans"]
+__all__ = [
+    "LogRecorder",
+    "MetricPoint",
+    "MetricRecorder",
+    "SpanRecorder",
+    "otel_logs",
+    "otel_metrics",
+    "otel_spans",
+]
 
 SpanTree = list[tuple[str, "SpanTree"]]
 _NEEDS_SDK = (
@@ -171,6 +181,98 @@ def otel_logs() -> Iterator[LogRecorder]:
     """A :class:`LogRecorder` installed for the duration of one test."""
     try:
         recorder = LogRecorder().install()
+    except ImportError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield recorder
+    finally:
+        recorder.uninstall()
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+_NEEDS_SDK_FOR_METRICS = (
+    "the otel_metrics fixture (otel_runnables.testing.MetricRecorder) records metrics with the "
+    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
+    "(or opentelemetry-sdk)"
+)
+
+
+class MetricPoint(NamedTuple):
+    """One recorded data point: its metric's name and unit, its attributes, and the point
+    (``count``, ``sum``, ``bucket_counts``, ``explicit_bounds`` for a histogram)."""
+
+    name: str
+    unit: str
+    attributes: dict[str, Any]
+    point: Any
+
+
+class MetricRecorder:
+    """Metrics recorded while it is installed (an in-memory reader, cumulative), with helpers.
+
+    Example:
+        >>> def test_durations(otel_metrics):                 # doctest: +SKIP
+        ...     my_chain.invoke("hi")
+        ...     where = {"runnable.run_name": "step"}
+        ...     (point,) = otel_metrics.points("runnable.run.duration", where)
+        ...     assert point.point.count == 1
+    """
+
+    def __init__(self) -> None:
+        try:
+            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        except ImportError as exc:
+            raise ImportError(_NEEDS_SDK_FOR_METRICS) from exc
+
+        self.reader = InMemoryMetricReader()
+        self.provider = MeterProvider(metric_readers=[self.reader])
+        self._previous: Any = None
+
+    def install(self) -> MetricRecorder:
+        """Route otel_runnables' metrics to this recorder."""
+        self._previous = RUN_METRICS.meter_provider
+        RUN_METRICS.use_meter_provider(self.provider)
+        return self
+
+    def uninstall(self) -> None:
+        """Restore the previous meter provider and shut this one down."""
+        RUN_METRICS.use_meter_provider(self._previous)
+        self.provider.shutdown()
+
+    def points(
+        self, name: str | None = None, where: dict[str, Any] | None = None
+    ) -> list[MetricPoint]:
+        """The data points recorded so far (of metric ``name``, with the attributes ``where``
+        holds, when given), in the SDK's order."""
+        found: list[MetricPoint] = []
+        data = self.reader.get_metrics_data()
+        for resource_metrics in data.resource_metrics if data is not None else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    if name is not None and metric.name != name:
+                        continue
+                    for point in metric.data.data_points:
+                        attributes = dict(point.attributes or {})
+                        if where and any(attributes.get(k, _ABSENT) != v for k, v in where.items()):
+                            continue
+                        found.append(MetricPoint(metric.name, metric.unit or "", attributes, point))
+        return found
+
+    def names(self) -> set[str]:
+        """The names of the metrics recorded so far."""
+        return {p.name for p in self.points()}
+
+
+_ABSENT = object()
+
+
+@pytest.fixture
+def otel_metrics() -> Iterator[MetricRecorder]:
+    """A :class:`MetricRecorder` installed for the duration of one test."""
+    try:
+        recorder = MetricRecorder().install()
     except ImportError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

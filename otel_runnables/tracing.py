@@ -35,6 +35,12 @@ given to :func:`set_tracing_options` wins over its variable until :func:`reset_t
 ``OTEL_RUNNABLES_SPAN_SIZE_LIMIT``    bytes of a span's event attributes together (1048576)
 
 Misspelt booleans are logged once (the privacy switches then hide); see docs/configuration.md.
+
+Metrics (see docs/metrics.md): ``configure_tracing()`` also installs a ``MeterProvider`` from
+``OTEL_METRICS_EXPORTER`` (``otlp``, ``console``, ``none``; unset: ``none``, as many OTLP
+trace backends refuse metrics), ``OTEL_EXPORTER_OTLP_METRICS_*`` (else ``OTEL_EXPORTER_OTLP_*``) and
+``OTEL_METRIC_EXPORT_INTERVAL`` (ms, default 60000), unless the application installed one.
+``OTEL_RUNNABLES_METRICS=false`` (or :func:`set_metrics_options`) turns run metrics off.
 """
 
 from __future__ import annotations
@@ -44,19 +50,24 @@ import logging
 import os
 from typing import Any
 
-from opentelemetry import _logs, trace
+from opentelemetry import _logs, metrics, trace
 
 from . import _flush
 from ._flush import FlushResult
+from ._metrics import RUN_METRICS
 from ._otel import SPAN_SINK
 
 __all__ = [
     "FlushResult",
     "configure_tracing",
+    "flush_metrics",
     "flush_tracing",
+    "reset_metrics_options",
     "reset_tracing_options",
+    "set_metrics_options",
     "set_tracing_options",
     "use_logger_provider",
+    "use_meter_provider",
     "use_tracer_provider",
 ]
 
@@ -265,6 +276,10 @@ def configure_tracing(
     (``custom_events`` ``log`` / ``both``) when they go to logs or ``OTEL_LOGS_EXPORTER`` is
     set, unless the application installed one; it is flushed and shut down beside the traces.
 
+    Metrics too: when ``OTEL_METRICS_EXPORTER`` names exporters (unset: none) and the
+    application installed no ``MeterProvider``, one is installed for them, with the same
+    resource (see :func:`_configure_metrics`).
+
     Args:
         service_name: overrides ``OTEL_SERVICE_NAME``.
         exporter: overrides ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``).
@@ -288,6 +303,7 @@ def configure_tracing(
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         _configure_logs(current.resource, logs_exporter)
+        _configure_metrics(current.resource)
         return current
     attributes: dict[str, Any] = {}
     if service_name is not None:
@@ -314,4 +330,68 @@ def configure_tracing(
         return trace.get_tracer_provider()
     atexit.register(provider.shutdown)
     _configure_logs(resource, logs_exporter)
+    _configure_metrics(resource)
     return provider
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+
+def _configure_metrics(resource: Any) -> None:
+    """The MeterProvider beside the tracer provider (``_metrics_setup``): from
+    ``OTEL_METRICS_EXPORTER``, ``OTEL_EXPORTER_OTLP_METRICS_*`` / ``OTEL_EXPORTER_OTLP_*`` and
+    ``OTEL_METRIC_EXPORT_INTERVAL``; an application's own MeterProvider is left alone."""
+    from ._metrics_setup import configure_meter_provider
+
+    configure_meter_provider(resource)
+
+
+def use_meter_provider(provider: metrics.MeterProvider | None) -> None:
+    """Record otel_runnables' run metrics to ``provider`` (None: the global provider, the
+    default; with none installed, nothing is recorded).
+
+    Example:
+        >>> from opentelemetry.sdk.metrics import MeterProvider
+        >>> use_meter_provider(MeterProvider())
+        >>> use_meter_provider(None)
+    """
+    RUN_METRICS.use_meter_provider(provider)
+
+
+def set_metrics_options(*, enabled: bool | None = None) -> None:
+    """Turn run metrics off (``enabled=False``) or on; ``None`` leaves the setting as it is.
+
+    Wins over ``OTEL_RUNNABLES_METRICS`` until :func:`reset_metrics_options`. Metrics are
+    recorded only while a MeterProvider is installed (or given to :func:`use_meter_provider`).
+
+    Example:
+        >>> set_metrics_options(enabled=False)
+        >>> reset_metrics_options()
+    """
+    if enabled is not None:
+        RUN_METRICS.set(enabled=enabled)
+
+
+def reset_metrics_options() -> None:
+    """Forget what :func:`set_metrics_options` set: ``OTEL_RUNNABLES_METRICS`` applies.
+
+    Example:
+        >>> reset_metrics_options()
+    """
+    RUN_METRICS.set(enabled=None)
+
+
+def flush_metrics(timeout: float | None = None) -> bool:
+    """Export the run metrics recorded so far; True when the provider's flush succeeded.
+
+    Waits at most ``timeout`` seconds (default: ``OTEL_RUNNABLES_FLUSH_TIMEOUT``, 3 s). With no
+    SDK MeterProvider in use there is nothing to flush (True).
+
+    Example:
+        >>> flush_metrics()
+        True
+    """
+    wait = _flush.flush_timeout_s() if timeout is None else max(0.0, timeout)
+    provider = RUN_METRICS.meter_provider or metrics.get_meter_provider()
+    flush = getattr(provider, "force_flush", None)
+    return bool(flush(timeout_millis=wait * 1000)) if callable(flush) else True

@@ -259,7 +259,8 @@ def test_stop_is_idempotent() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "content_type", "expected"),
     [
-        ("POST", "/v1/metrics", "application/x-protobuf", 404),
+        ("POST", "/v1/profiles", "application/x-protobuf", 404),
+        ("POST", "/v1/metrics", "application/x-protobuf", 400),
         ("POST", "/v1/traces", "application/json", 415),
         ("POST", "/v1/traces", "application/x-protobuf", 400),
         ("GET", "/v1/traces", "application/x-protobuf", 501),
@@ -279,6 +280,7 @@ def test_http_receiver_rejects_what_it_does_not_speak(
         conn.close()
     assert response.status == expected
     assert otlp_http_receiver.spans() == []
+    assert otlp_http_receiver.metrics.points() == []
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

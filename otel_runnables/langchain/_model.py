@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import SpanKind
 
 from .. import _attributes as attrs
+from ._metrics import ModelCall, record_model_metrics
 from ._read import (
     MAX_ITEMS,
     count_of,
@@ -34,9 +35,16 @@ from ._read import (
 )
 
 if TYPE_CHECKING:
+    from .._metrics import Instruments
     from .._run import Run
 
-__all__ = ["ModelDetail", "provider_name"]
+__all__ = [
+    "ModelDetail",
+    "generations_of",
+    "provider_name",
+    "response_model",
+    "usage_attributes",
+]
 
 # langchain's ls_provider -> gen_ai.provider.name (well-known values; others pass through).
 _PROVIDERS = {
@@ -142,16 +150,10 @@ class ModelDetail:
 
     def end_attributes(self, run: Run, outputs: Any, limit: int, hide_io: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        generations = [g for batch in (get(outputs, "generations") or []) for g in batch]
-        llm_output = get(outputs, "llm_output") or {}
-        _usage_attributes(generations, llm_output, out)
-        responses = [get(get(g, "message"), "response_metadata") or {} for g in generations]
-        model = first(
-            *(first(r.get("model_name"), r.get("model"), r.get("model_id")) for r in responses),
-            get(llm_output, "model_name"),
-            get(llm_output, "model"),
-        )
-        put(out, attrs.GEN_AI_RESPONSE_MODEL, model if isinstance(model, str) else None)
+        generations, llm_output = generations_of(outputs)
+        usage_attributes(generations, llm_output, out)
+        responses = _responses(generations)
+        put(out, attrs.GEN_AI_RESPONSE_MODEL, response_model(responses, llm_output))
         put(out, attrs.GEN_AI_RESPONSE_ID, _response_id(generations, responses))
         reasons = [_finish_reason(g, r) for g, r in zip(generations, responses, strict=True)]
         if any(reasons):
@@ -197,6 +199,50 @@ class ModelDetail:
     def event_error(self, error: BaseException) -> dict[str, Any] | None:
         return None
 
+    def record_metrics(
+        self,
+        instruments: Instruments,
+        run: Run,
+        outputs: Any,
+        error_type: str | None,
+        seconds: float,
+    ) -> None:
+        """The GenAI client metrics of this model run (``_metrics``)."""
+        model = self.model if isinstance(self.model, str) else None
+        usage: dict[str, Any] = {}
+        response = None
+        if outputs is not None:
+            generations, llm_output = generations_of(outputs)
+            usage_attributes(generations, llm_output, usage)
+            response = response_model(_responses(generations), llm_output)
+        record_model_metrics(
+            instruments,
+            ModelCall(self.operation, self.provider, model, response, error_type),
+            seconds,
+            usage.get(attrs.GEN_AI_USAGE_INPUT_TOKENS),
+            usage.get(attrs.GEN_AI_USAGE_OUTPUT_TOKENS),
+        )
+
+
+def generations_of(outputs: Any) -> tuple[list[Any], Any]:
+    """The generations of an ``LLMResult`` (all prompts' together) and its ``llm_output``."""
+    generations = [g for batch in (get(outputs, "generations") or []) for g in batch]
+    return generations, get(outputs, "llm_output") or {}
+
+
+def _responses(generations: list[Any]) -> list[Mapping[str, Any]]:
+    return [get(get(g, "message"), "response_metadata") or {} for g in generations]
+
+
+def response_model(responses: list[Mapping[str, Any]], llm_output: Any) -> str | None:
+    """``gen_ai.response.model``: the responses' model name, else ``llm_output``'s."""
+    model = first(
+        *(first(r.get("model_name"), r.get("model"), r.get("model_id")) for r in responses),
+        get(llm_output, "model_name"),
+        get(llm_output, "model"),
+    )
+    return model if isinstance(model, str) else None
+
 
 def _generation(generation: Any) -> dict[str, Any]:
     return {
@@ -206,7 +252,7 @@ def _generation(generation: Any) -> dict[str, Any]:
     }
 
 
-def _usage_attributes(generations: list[Any], llm_output: Any, out: dict[str, Any]) -> None:
+def usage_attributes(generations: list[Any], llm_output: Any, out: dict[str, Any]) -> None:
     """Token counts: langchain's ``usage_metadata`` of the generated messages (added up), else
     the provider's ``llm_output["token_usage"]``."""
     usages = [get(get(g, "message"), "usage_metadata") for g in generations]

@@ -54,6 +54,7 @@ from .decode import (
     decode_request,
 )
 from .decode_logs import ReceivedLog, decode_logs_request
+from .metrics import METRICS_PATH, MetricsService, MetricsStore
 
 __all__ = [
     "BlackHoleServer",
@@ -96,6 +97,8 @@ class OtlpReceiver:
         self._attempts = 0
         self._failures: list[Any] = []
         self._port: int | None = None
+        self.metrics = MetricsStore()
+        """What arrived on the metrics endpoint (``_otlp.metrics``)."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -359,6 +362,7 @@ class GrpcOtlpReceiver(OtlpReceiver):
         )
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(self), server)
         logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_LogsService(self), server)
+        MetricsService.add_to(server, self.metrics)
         port = server.add_insecure_port(f"{_LOOPBACK}:0")
         if not port:
             executor.shutdown(wait=False)
@@ -408,6 +412,9 @@ class _OtlpHttpHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = self.path.split("?", 1)[0]
+        if path == METRICS_PATH:
+            self._post_metrics()
+            return
         if path not in (_TRACES_PATH, _LOGS_PATH):
             self._reply(HTTPStatus.NOT_FOUND, b"", "text/plain")
             return
@@ -444,6 +451,18 @@ class _OtlpHttpHandler(BaseHTTPRequestHandler):
             else trace_service_pb2.ExportTraceServiceResponse()
         ).SerializeToString()
         self._reply(HTTPStatus.OK, response, _PROTOBUF)
+
+    def _post_metrics(self) -> None:
+        """``POST /v1/metrics`` (uncompressed or gzip, as the SDK's exporter sends it)."""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if (self.headers.get("Content-Encoding") or "").strip().lower() == "gzip":
+            body = gzip.decompress(body)
+        try:
+            self.server.receiver.metrics.accept(body)
+        except DecodeError:
+            self._reply(HTTPStatus.BAD_REQUEST, b"not an ExportMetricsServiceRequest", "text/plain")
+            return
+        self._reply(HTTPStatus.OK, MetricsService.empty_response(), _PROTOBUF)
 
     def _reply(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

@@ -23,10 +23,12 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def run_emitter(env: dict[str, str], timeout: float = 60.0) -> dict[str, Any]:
-    """Run the pipeline in a fresh interpreter; return the JSON line it printed."""
+def run_emitter(
+    env: dict[str, str], timeout: float = 60.0, script: Path = EMITTER
+) -> dict[str, Any]:
+    """Run the pipeline (``script``) in a fresh interpreter; return the JSON line it printed."""
     proc = subprocess.run(
-        [sys.executable, str(EMITTER)],
+        [sys.executable, str(script)],
         env=env,
         cwd=ROOT,
         capture_output=True,
