@@ -21,6 +21,8 @@ COLLECTOR_FILE = "otel-collector.yaml"
 TEMPO_FILE = "tempo.yaml"
 DATASOURCES_FILE = "grafana-datasources.yaml"
 COMPOSE_FILE = "compose.yaml"
+LOKI_FILE = "loki.yaml"
+PROMETHEUS_FILE = "prometheus.yaml"
 COMPONENT_KINDS = ("receivers", "processors", "exporters")
 
 
@@ -112,14 +114,22 @@ def tempo_listen_ports() -> set[int]:
 def listen_ports(service_name: str) -> set[int]:
     """Ports the process in *service_name* listens on, per its own configuration.
 
-    Tempo and the collector: their mounted config files; others: ``*_HOST_PORT`` /
-    ``*_HTTP_PORT`` settings in their compose environment.
+    Tempo, Loki and the collector: their mounted config files; Prometheus: its
+    ``--web.listen-address`` flag; others: ``*_HOST_PORT`` / ``*_HTTP_PORT`` settings in their
+    compose environment.
     """
     service = services()[service_name]
     mounts = bind_mounts(service)
     ports: set[int] = set()
     if TEMPO_FILE in mounts:
         ports |= tempo_listen_ports()
+    if LOKI_FILE in mounts:
+        server = load(LOKI_FILE)["server"]
+        ports |= {int(server[k]) for k in ("http_listen_port", "grpc_listen_port") if k in server}
+    command = service.get("command", [])
+    for flag in command if isinstance(command, list) else str(command).split():
+        if str(flag).startswith("--web.listen-address="):
+            ports.add(host_port(str(flag).split("=", 1)[1])[1])
     if COLLECTOR_FILE in mounts:
         ports |= {host_port(e)[1] for e in endpoints(collector()["receivers"])}
     for key, value in dict(service.get("environment", {})).items():
@@ -153,10 +163,29 @@ def collector_receiver_ports() -> set[int]:
 
 
 def otlp_exporters() -> dict[str, dict[str, Any]]:
+    """The collector's OTLP exporters, gRPC (``otlp``) and HTTP (``otlphttp``)."""
     return {
         name: cfg
         for name, cfg in collector()["exporters"].items()
-        if component_type(name) == "otlp"
+        if component_type(name) in ("otlp", "otlphttp")
+    }
+
+
+def pipeline_targets(pipeline: str) -> set[str]:
+    """The hosts the OTLP exporters of ``pipeline`` send to."""
+    exporters = collector()["service"]["pipelines"][pipeline]["exporters"]
+    return {
+        host_port(otlp_exporters()[e]["endpoint"])[0] for e in exporters if e in otlp_exporters()
+    }
+
+
+def backends(*words: str) -> set[str]:
+    """Long-running compose services whose image names one of ``words``."""
+    return {
+        name
+        for name in services()
+        if name not in one_shot_services()
+        if any(word in image_of(name) for word in words)
     }
 
 
@@ -169,7 +198,15 @@ def test_yaml_parses_to_a_mapping(path: Path) -> None:
 
 
 def test_expected_files_exist() -> None:
-    for name in (COLLECTOR_FILE, TEMPO_FILE, DATASOURCES_FILE, COMPOSE_FILE, "README.md"):
+    for name in (
+        COLLECTOR_FILE,
+        TEMPO_FILE,
+        LOKI_FILE,
+        PROMETHEUS_FILE,
+        DATASOURCES_FILE,
+        COMPOSE_FILE,
+        "README.md",
+    ):
         assert (CONFIG_DIR / name).is_file(), name
 
 
@@ -179,7 +216,7 @@ def test_expected_files_exist() -> None:
 def test_pipeline_components_are_defined() -> None:
     config = collector()
     pipelines = config["service"]["pipelines"]
-    assert "traces" in pipelines
+    assert {"traces", "metrics", "logs"} <= set(pipelines)
     for pipeline_name, pipeline in pipelines.items():
         assert pipeline.get("receivers") and pipeline.get("exporters"), pipeline_name
         for kind in COMPONENT_KINDS:
@@ -218,18 +255,42 @@ def test_receivers_listen_on_all_interfaces_on_the_otlp_ports() -> None:
 
 def test_traces_fan_out_to_jaeger_and_tempo() -> None:
     exporters = collector()["service"]["pipelines"]["traces"]["exporters"]
-    targets = {
-        host_port(otlp_exporters()[e]["endpoint"])[0] for e in exporters if e in otlp_exporters()
-    }
-    backends = {
-        name
-        for name in services()
-        if name not in one_shot_services()
-        if any(word in image_of(name) for word in ("jaeger", "tempo"))
-    }
-    assert backends == {"jaeger", "tempo"}
-    assert targets == backends
+    assert backends("jaeger", "tempo") == {"jaeger", "tempo"}
+    assert pipeline_targets("traces") == {"jaeger", "tempo"}
     assert any(component_type(e) == "debug" for e in exporters)
+
+
+def test_metrics_go_to_prometheus_over_otlp() -> None:
+    assert backends("prometheus") == {"prometheus"}
+    assert pipeline_targets("metrics") == {"prometheus"}
+    exporters = collector()["service"]["pipelines"]["metrics"]["exporters"]
+    (name,) = [e for e in exporters if e in otlp_exporters()]
+    assert component_type(name) == "otlphttp"  # Prometheus ingests OTLP over HTTP only
+    assert urlsplit(otlp_exporters()[name]["endpoint"]).path == "/api/v1/otlp"
+    assert "--web.enable-otlp-receiver" in services()["prometheus"]["command"]
+    assert any(component_type(e) == "debug" for e in exporters)
+
+
+def test_logs_go_to_loki_over_otlp() -> None:
+    assert backends("loki") == {"loki"}
+    assert pipeline_targets("logs") == {"loki"}
+    exporters = collector()["service"]["pipelines"]["logs"]["exporters"]
+    (name,) = [e for e in exporters if e in otlp_exporters()]
+    assert component_type(name) == "otlphttp"
+    assert urlsplit(otlp_exporters()[name]["endpoint"]).path == "/otlp"
+    # trace and span ids of OTLP log records are kept as structured metadata
+    assert load(LOKI_FILE)["limits_config"]["allow_structured_metadata"] is True
+    assert any(component_type(e) == "debug" for e in exporters)
+
+
+def test_prometheus_and_loki_read_their_mounted_configs() -> None:
+    prometheus = services()[service_mounting(PROMETHEUS_FILE)]
+    target = bind_mounts(prometheus)[PROMETHEUS_FILE]
+    assert f"--config.file={target}" in prometheus["command"]
+    assert "prometheus" in image_of(service_mounting(PROMETHEUS_FILE))
+    loki = services()[service_mounting(LOKI_FILE)]
+    assert f"-config.file={bind_mounts(loki)[LOKI_FILE]}" in loki["command"]
+    assert "loki" in image_of(service_mounting(LOKI_FILE))
 
 
 # --------------------------------------------------------------------------- cross-file ports
@@ -306,6 +367,41 @@ def test_tempo_datasource_points_at_tempo_query_port() -> None:
     assert host == service_mounting(TEMPO_FILE)
     assert port == int(load(TEMPO_FILE)["server"]["http_listen_port"])
     assert port in declared_container_ports(services()[host])
+
+
+def test_grafana_reads_traces_logs_and_metrics() -> None:
+    types = {s["uid"]: s["type"] for s in load(DATASOURCES_FILE)["datasources"]}
+    assert {"tempo", "jaeger", "loki", "prometheus"} <= set(types.values())
+    by_type = {kind: uid for uid, kind in types.items()}
+    for kind, words in (("loki", ("loki",)), ("prometheus", ("prometheus",))):
+        source = next(s for s in load(DATASOURCES_FILE)["datasources"] if s["type"] == kind)
+        assert host_port(source["url"])[0] in backends(*words)
+    assert by_type["tempo"] == "tempo"
+
+
+def test_datasource_links_name_existing_datasources() -> None:
+    """Trace to logs and metrics, log and exemplar back to trace: each link names a uid that
+    is provisioned, of the right type."""
+    sources = {s["uid"]: s for s in load(DATASOURCES_FILE)["datasources"]}
+    tempo = sources["tempo"]["jsonData"]
+    assert sources[tempo["tracesToLogsV2"]["datasourceUid"]]["type"] == "loki"
+    assert tempo["tracesToLogsV2"]["filterByTraceID"] is True
+    assert sources[tempo["tracesToMetrics"]["datasourceUid"]]["type"] == "prometheus"
+    for query in tempo["tracesToMetrics"]["queries"]:
+        assert "runnable_run_duration_seconds_bucket" in query["query"]  # the OTLP translation
+    links = [
+        *(
+            f["datasourceUid"]
+            for s in sources.values()
+            for f in s.get("jsonData", {}).get("derivedFields", [])
+        ),
+        *(
+            d["datasourceUid"]
+            for s in sources.values()
+            for d in s.get("jsonData", {}).get("exemplarTraceIdDestinations", [])
+        ),
+    ]
+    assert links and all(sources[uid]["type"] == "tempo" for uid in links)
 
 
 def test_every_datasource_points_at_a_listening_service() -> None:
