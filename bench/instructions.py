@@ -40,6 +40,10 @@ untraced langchain-core (`lc`, `lc_abc`, `lc_events`; no configure hook register
     mixed_abc           a mixed a|b|c: otel_runnables steps a and c around a langchain-core
                         step b (traced without instrument(): the pipeline carries its span
                         sink across), against lc_or_abc, the all-langchain a|b|c of the bridge
+
+Run metrics:
+    invoke_m, abc_m  invoke and abc with an SDK MeterProvider too (run metrics recorded; an
+             in-memory reader, never collected while counting)
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ CASES = (
     "lc_or_events",
     "lc_min_events",
     "mixed_abc",
+    "invoke_m",
+    "abc_m",
 )
 BENCH = os.path.dirname(os.path.abspath(__file__))
 
@@ -133,7 +139,8 @@ SHAPES = {"invoke": "one", "nosdk": "one", "lc": "one", "lc_or": "one", "lc_min"
           "abc": "abc", "lc_abc": "abc", "lc_or_abc": "abc", "lc_min_abc": "abc",
           "ainvoke": "async", "lc_ainvoke": "async",
           "events": "events", "lc_events": "events", "lc_or_events": "events",
-          "lc_min_events": "events", "mixed_abc": "mixed"}
+          "lc_min_events": "events", "mixed_abc": "mixed",
+          "invoke_m": "one", "abc_m": "abc"}
 shape = SHAPES.get(case)
 if shape == "mixed":
     from langchain_core.runnables import RunnableLambda as LcLambda
@@ -147,6 +154,11 @@ elif shape is not None and not case.startswith("lc"):
     from otel_runnables.tracing import use_tracer_provider
     if case != "nosdk":
         use_tracer_provider(provider)
+    if case.endswith("_m"):
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from otel_runnables.tracing import use_meter_provider
+        use_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 elif shape is not None:
     from langchain_core.callbacks import BaseCallbackHandler, dispatch_custom_event
     from langchain_core.runnables import RunnableLambda
@@ -267,6 +279,8 @@ def main() -> int:
         ("lc_or_abc", "lc_min_abc"),
         ("mixed_abc", "lc_or_abc"),
         ("mixed_abc", "lc_abc"),
+        ("invoke_m", "invoke"),
+        ("abc_m", "abc"),
     ]
     for a, b in pairs:
         if a in counts and b in counts:
