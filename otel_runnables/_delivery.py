@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
@@ -81,6 +81,9 @@ def _requests(batch: list[Any], limit: int, size_of: Any) -> list[list[Any]]:
     return requests
 
 
+_D = TypeVar("_D", bound="Delivery")
+
+
 class Delivery:
     """Batches items (spans, log records) to ``exporter`` and counts what was delivered.
 
@@ -93,6 +96,24 @@ class Delivery:
     """What is delivered, in messages and in ``FlushResult`` (``spans``, ``log records``)."""
     _queue_variable = "OTEL_BSP_MAX_QUEUE_SIZE"
     _exporter_variable = "OTEL_TRACES_EXPORTER"
+
+    @classmethod
+    def for_exporters(
+        cls: type[_D], exporters: list[tuple[Any, str]], settings: dict[str, int]
+    ) -> list[_D]:
+        """A processor for each ``(exporter, description)``, with the batch settings of its
+        signal's variables (``settings``: ``OTEL_BSP_*`` for spans, ``OTEL_BLRP_*`` for logs)."""
+        prefix = cls._queue_variable.removesuffix("MAX_QUEUE_SIZE")
+        return [
+            cls(
+                exporter,
+                description=description,
+                max_queue_size=settings[cls._queue_variable],
+                schedule_delay_s=settings[prefix + "SCHEDULE_DELAY"] / 1000,
+                max_export_batch_size=settings[prefix + "MAX_EXPORT_BATCH_SIZE"],
+            )
+            for exporter, description in exporters
+        ]
 
     def __init__(
         self,

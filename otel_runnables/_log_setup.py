@@ -15,9 +15,7 @@ installed. Needs the OpenTelemetry SDK.
 
 from __future__ import annotations
 
-import atexit
 import copy
-import os
 from typing import Any
 
 from opentelemetry import _logs
@@ -25,7 +23,9 @@ from opentelemetry.context import Context
 from opentelemetry.sdk import _logs as sdk_logs
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 
+from . import _exporters
 from ._delivery import Delivery, attributes_size
+from ._exporters import LOGS, install_global, int_settings
 
 __all__ = ["LogDeliveryProcessor", "configure_logs"]
 
@@ -78,79 +78,6 @@ class LogDeliveryProcessor(Delivery, LogRecordProcessor):
     emit = on_emit  # the name of this hook in older SDKs
 
 
-def _protocol() -> tuple[str, str]:
-    for variable in ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
-        raw = os.environ.get(variable, "").strip()
-        if raw:
-            return raw.lower(), variable
-    return "grpc", "OTEL_EXPORTER_OTLP_PROTOCOL"
-
-
-def _endpoint(protocol: str) -> str:
-    logs = os.environ.get("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "").strip()
-    if logs:
-        return logs
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    if protocol == "grpc":
-        return base or "http://localhost:4317"
-    return (base or "http://localhost:4318").rstrip("/") + "/v1/logs"
-
-
-def _exporters(names: str) -> list[tuple[Any, str]]:
-    """The log exporters ``names`` lists, each with a description for messages."""
-    exporters: list[tuple[Any, str]] = []
-    for name in (n.strip().lower() for n in names.split(",")):
-        if name in ("", "none"):
-            continue
-        if name == "console":
-            from opentelemetry.sdk._logs import export
-
-            console = getattr(export, "ConsoleLogRecordExporter", None) or export.ConsoleLogExporter
-            exporters.append((console(), "the console"))
-        elif name == "otlp":
-            protocol, variable = _protocol()
-            if protocol == "grpc":
-                from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
-                    OTLPLogExporter as GrpcExporter,
-                )
-
-                exporters.append((GrpcExporter(), f"OTLP/gRPC at {_endpoint(protocol)}"))
-            elif protocol == "http/protobuf":
-                from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-                    OTLPLogExporter as HttpExporter,
-                )
-
-                exporters.append((HttpExporter(), f"OTLP/HTTP at {_endpoint(protocol)}"))
-            else:
-                raise ValueError(
-                    f"{variable}={os.environ.get(variable)!r} is not supported;"
-                    " use 'grpc' or 'http/protobuf'"
-                )
-        else:
-            raise ValueError(
-                f"OTEL_LOGS_EXPORTER={name!r} is not supported; use 'otlp', 'console' or 'none'"
-            )
-    return exporters
-
-
-def _batch_settings() -> dict[str, int]:
-    """The ``OTEL_BLRP_*`` settings; a value that is not valid raises, naming its variable."""
-    values: dict[str, int] = {}
-    for variable, (default, least) in _BATCH_VARIABLES.items():
-        raw = os.environ.get(variable, "").strip()
-        try:
-            value = int(raw) if raw else default
-        except ValueError:
-            value = least - 1
-        if value < least:
-            raise ValueError(
-                f"{variable}={raw!r} is not valid: expected an integer >= {least}"
-                f" (default {default})"
-            )
-        values[variable] = value
-    return values
-
-
 def _installed() -> bool:
     """Whether the application installed a logger provider (anything but the API's default)."""
     current = _logs.get_logger_provider()
@@ -171,24 +98,14 @@ def configure_logs(resource: Any, names: str | None, *, wanted: bool) -> LoggerP
         names = "otlp"
     if _installed():
         return None
-    batch = _batch_settings()
-    exporters = _exporters(names)
+    batch = int_settings(_BATCH_VARIABLES)
+    exporters = _exporters.exporters(LOGS, names)
     if not exporters:
         return None
     provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    for exporter, description in exporters:
-        provider.add_log_record_processor(
-            LogDeliveryProcessor(
-                exporter,
-                description=description,
-                max_queue_size=batch["OTEL_BLRP_MAX_QUEUE_SIZE"],
-                schedule_delay_s=batch["OTEL_BLRP_SCHEDULE_DELAY"] / 1000,
-                max_export_batch_size=batch["OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"],
-            )
-        )
-    _logs.set_logger_provider(provider)
-    if _logs.get_logger_provider() is not provider:  # somebody else won the set-once race
-        provider.shutdown()
-        return None
-    atexit.register(provider.shutdown)
-    return provider
+    for processor in LogDeliveryProcessor.for_exporters(exporters, batch):
+        provider.add_log_record_processor(processor)
+    installed = install_global(
+        provider, _logs.set_logger_provider, _logs.get_logger_provider, provider.shutdown
+    )
+    return provider if installed else None

@@ -99,10 +99,9 @@ class EventLog:
         self._enabled: Any = None
 
     def use_logger_provider(self, provider: _logs.LoggerProvider | None) -> None:
-        """Use ``provider`` instead of the global one (None: back to the global provider)."""
-        self.logger_provider = provider
-        self._logger = None
-        self._enabled = None
+        """Use ``provider`` instead of the global one (None: back to the global provider);
+        its logger is made on first use."""
+        self.logger_provider, self._logger, self._enabled = provider, None, None
 
     @property
     def logger(self) -> _logs.Logger:

@@ -3,7 +3,9 @@
 Every run that ends (or fails) is one measurement of the ``runnable.run.duration`` histogram,
 recorded by the span sink as it ends the run's span, whatever the span's sampling. Another source
 of runs may add metrics of its own for some runs (the langchain-core bridge: the GenAI client
-metrics of model runs) through :class:`MetricsDetail`.
+metrics of model runs) through the run's span detail: a ``SpanDetail`` with a method
+``record_metrics(instruments, run, outputs, error_type, seconds)`` is called with the
+:class:`Instruments` after the run's duration is recorded (``outputs`` None for a failed run).
 
 Metrics are on when a ``MeterProvider`` is installed (the global one, or one given to
 :meth:`RunMetrics.use_meter_provider`) and ``OTEL_RUNNABLES_METRICS`` is not ``false`` (or
@@ -24,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Histogram, Meter, MeterProvider
@@ -46,7 +48,6 @@ __all__ = [
     "RUN_METRICS",
     "RUN_NAME",
     "Instruments",
-    "MetricsDetail",
     "RunMetrics",
     "api_state",
     "global_provider_set",
@@ -150,21 +151,6 @@ class Instruments:
                 if found is None:
                     found = self._made[key] = make(self.meter)
         return found
-
-
-class MetricsDetail(Protocol):
-    """What a run's :class:`~._detail.SpanDetail` implements to add metrics of its own."""
-
-    def record_metrics(
-        self,
-        instruments: Instruments,
-        run: Run,
-        outputs: Any,
-        error_type: str | None,
-        seconds: float,
-    ) -> None:
-        """Record the run's own measurements (``outputs`` is None for a failed run)."""
-        ...
 
 
 class RunMetrics:

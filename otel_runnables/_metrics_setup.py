@@ -18,86 +18,25 @@ Needs the OpenTelemetry SDK (``pip install "otel-runnables[otlp]"``).
 
 from __future__ import annotations
 
-import atexit
+import functools
 import os
 from typing import Any
 
 from opentelemetry import metrics
 
-from . import _flush
+from . import _exporters, _flush
+from ._exporters import METRICS, install_global, int_settings
 from ._metrics import global_provider_set
 
 __all__ = ["configure_meter_provider", "metrics_exporter_names"]
 
 _EXPORTER_VARIABLE = "OTEL_METRICS_EXPORTER"
-_PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
-_INTERVAL_VARIABLE = "OTEL_METRIC_EXPORT_INTERVAL"
-_DEFAULT_INTERVAL_MS = 60000
+_INTERVAL = {"OTEL_METRIC_EXPORT_INTERVAL": (60000, 1)}  # ms: (default, least valid value)
 
 
 def metrics_exporter_names() -> str:
     """``OTEL_METRICS_EXPORTER``; unset or empty: ``none`` (see the module doc)."""
     return os.environ.get(_EXPORTER_VARIABLE, "").strip() or "none"
-
-
-def _protocol() -> tuple[str, str]:
-    for variable in _PROTOCOL_VARIABLES:
-        raw = os.environ.get(variable, "").strip()
-        if raw:
-            return raw.lower(), variable
-    return "grpc", _PROTOCOL_VARIABLES[1]
-
-
-def _interval_ms() -> int:
-    raw = os.environ.get(_INTERVAL_VARIABLE, "").strip()
-    if not raw:
-        return _DEFAULT_INTERVAL_MS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(
-            f"{_INTERVAL_VARIABLE}={raw!r} is not valid: expected an integer >= 1"
-            f" (milliseconds, default {_DEFAULT_INTERVAL_MS})"
-        )
-    return value
-
-
-def _exporters(names: str) -> list[Any]:
-    """The metric exporters ``names`` (``OTEL_METRICS_EXPORTER``'s syntax) asks for."""
-    exporters: list[Any] = []
-    for name in (n.strip().lower() for n in names.split(",")):
-        if name in ("", "none"):
-            continue
-        if name == "console":
-            from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
-
-            exporters.append(ConsoleMetricExporter())
-        elif name == "otlp":
-            protocol, variable = _protocol()
-            if protocol == "grpc":
-                from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
-                    OTLPMetricExporter as GrpcExporter,
-                )
-
-                exporters.append(GrpcExporter())
-            elif protocol == "http/protobuf":
-                from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-                    OTLPMetricExporter as HttpExporter,
-                )
-
-                exporters.append(HttpExporter())
-            else:
-                raise ValueError(
-                    f"{variable}={os.environ.get(variable)!r} is not supported;"
-                    " use 'grpc' or 'http/protobuf'"
-                )
-        else:
-            raise ValueError(
-                f"{_EXPORTER_VARIABLE}={name!r} is not supported; use 'otlp', 'console' or 'none'"
-            )
-    return exporters
 
 
 def configure_meter_provider(resource: Any) -> Any:
@@ -111,8 +50,8 @@ def configure_meter_provider(resource: Any) -> Any:
     if global_provider_set():
         return metrics.get_meter_provider()
     names = metrics_exporter_names()
-    interval = _interval_ms()
-    exporters = _exporters(names)
+    interval = int_settings(_INTERVAL)["OTEL_METRIC_EXPORT_INTERVAL"]
+    exporters = [exporter for exporter, _ in _exporters.exporters(METRICS, names)]
     if not exporters:
         return None
     from opentelemetry.sdk.metrics import MeterProvider
@@ -123,11 +62,13 @@ def configure_meter_provider(resource: Any) -> Any:
         for exporter in exporters
     ]
     provider = MeterProvider(metric_readers=readers, resource=resource, shutdown_on_exit=False)
-    metrics.set_meter_provider(provider)
-    if metrics.get_meter_provider() is not provider:  # somebody else won the set-once race
-        provider.shutdown()
+    if not install_global(
+        provider,
+        metrics.set_meter_provider,
+        metrics.get_meter_provider,
+        functools.partial(_shutdown, provider),
+    ):
         return metrics.get_meter_provider()
-    atexit.register(_shutdown, provider)
     return provider
 
 

@@ -17,8 +17,8 @@ in-memory reader.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import pytest
 
@@ -39,14 +39,55 @@ __all__ = [
 ]
 
 SpanTree = list[tuple[str, "SpanTree"]]
-_NEEDS_SDK = (
-    "the otel_spans fixture (otel_runnables.testing.SpanRecorder) records spans with the "
-    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
-    "(or opentelemetry-sdk)"
-)
 
 
-class SpanRecorder:
+def _needs_sdk(fixture: str, recorder: str, what: str) -> str:
+    """The message of a recorder made without the SDK installed."""
+    return (
+        f"the {fixture} fixture (otel_runnables.testing.{recorder}) records {what} with the "
+        'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
+        "(or opentelemetry-sdk)"
+    )
+
+
+_R = TypeVar("_R", bound="_Recorder")
+
+
+class _Recorder:
+    """A private SDK provider of one signal that otel_runnables uses while it is installed."""
+
+    provider: Any
+    _previous: Any = None
+
+    def _use(self, provider: Any) -> Any:
+        """Make otel_runnables use ``provider`` (None: the global one); return the previous."""
+        raise NotImplementedError
+
+    def install(self: _R) -> _R:
+        """Route otel_runnables' spans, log records or metrics (the recorder's signal) here."""
+        self._previous = self._use(self.provider)
+        return self
+
+    def uninstall(self) -> None:
+        """Restore the previous provider and shut this one down."""
+        self._use(self._previous)
+        self.provider.shutdown()
+
+
+def _for_one_test(install: Callable[[], _R]) -> Iterator[_R]:
+    """A fixture's body: the recorder ``install`` makes, uninstalled after the test; without
+    the SDK, the test fails with the recorder's message (no traceback into this module)."""
+    try:
+        recorder = install()
+    except ImportError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield recorder
+    finally:
+        recorder.uninstall()
+
+
+class SpanRecorder(_Recorder):
     """Finished spans of the runs made while it is installed, with tree helpers."""
 
     def __init__(self) -> None:
@@ -57,23 +98,16 @@ class SpanRecorder:
                 InMemorySpanExporter,
             )
         except ImportError as exc:
-            raise ImportError(_NEEDS_SDK) from exc
+            raise ImportError(_needs_sdk("otel_spans", "SpanRecorder", "spans")) from exc
 
         self.exporter = InMemorySpanExporter()
         self.provider = TracerProvider()
         self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self._previous: Any = None
 
-    def install(self) -> SpanRecorder:
-        """Route otel_runnables' spans to this recorder."""
-        self._previous = SPAN_SINK.tracer_provider
-        SPAN_SINK.use_tracer_provider(self.provider)
-        return self
-
-    def uninstall(self) -> None:
-        """Restore the previous tracer provider and shut this one down."""
-        SPAN_SINK.use_tracer_provider(self._previous)
-        self.provider.shutdown()
+    def _use(self, provider: Any) -> Any:
+        previous = SPAN_SINK.tracer_provider
+        SPAN_SINK.use_tracer_provider(provider)
+        return previous
 
     def spans(self) -> list[ReadableSpan]:
         """Finished spans, in the order they ended."""
@@ -108,26 +142,13 @@ class SpanRecorder:
 @pytest.fixture
 def otel_spans() -> Iterator[SpanRecorder]:
     """A :class:`SpanRecorder` installed for the duration of one test."""
-    try:
-        recorder = SpanRecorder().install()
-    except ImportError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield recorder
-    finally:
-        recorder.uninstall()
+    yield from _for_one_test(lambda: SpanRecorder().install())
 
 
 # -- log records ----------------------------------------------------------------------------
 
-_LOGS_NEED_SDK = (
-    "the otel_logs fixture (otel_runnables.testing.LogRecorder) records log records with the "
-    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
-    "(or opentelemetry-sdk)"
-)
 
-
-class LogRecorder:
+class LogRecorder(_Recorder):
     """Log records of the custom events dispatched while it is installed.
 
     Custom events become log records with ``custom_events`` set to ``log`` or ``both``
@@ -140,25 +161,18 @@ class LogRecorder:
             from opentelemetry.sdk._logs import LoggerProvider
             from opentelemetry.sdk._logs import export as log_export
         except ImportError as exc:
-            raise ImportError(_LOGS_NEED_SDK) from exc
+            raise ImportError(_needs_sdk("otel_logs", "LogRecorder", "log records")) from exc
 
         # Older SDKs call the exporter InMemoryLogExporter.
         exporter_class = getattr(log_export, "InMemoryLogRecordExporter", None)
         self.exporter = (exporter_class or log_export.InMemoryLogExporter)()
         self.provider = LoggerProvider(shutdown_on_exit=False)
         self.provider.add_log_record_processor(log_export.SimpleLogRecordProcessor(self.exporter))
-        self._previous: Any = None
 
-    def install(self) -> LogRecorder:
-        """Route otel_runnables' log records to this recorder."""
-        self._previous = SPAN_SINK.event_log.logger_provider
-        SPAN_SINK.event_log.use_logger_provider(self.provider)
-        return self
-
-    def uninstall(self) -> None:
-        """Restore the previous logger provider and shut this one down."""
-        SPAN_SINK.event_log.use_logger_provider(self._previous)
-        self.provider.shutdown()
+    def _use(self, provider: Any) -> Any:
+        previous = SPAN_SINK.event_log.logger_provider
+        SPAN_SINK.event_log.use_logger_provider(provider)
+        return previous
 
     def records(self) -> list[Any]:
         """The SDK's finished log records (``.log_record`` holds ``event_name``,
@@ -179,23 +193,10 @@ class LogRecorder:
 @pytest.fixture
 def otel_logs() -> Iterator[LogRecorder]:
     """A :class:`LogRecorder` installed for the duration of one test."""
-    try:
-        recorder = LogRecorder().install()
-    except ImportError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield recorder
-    finally:
-        recorder.uninstall()
+    yield from _for_one_test(lambda: LogRecorder().install())
 
 
 # -- metrics ----------------------------------------------------------------------------------
-
-_NEEDS_SDK_FOR_METRICS = (
-    "the otel_metrics fixture (otel_runnables.testing.MetricRecorder) records metrics with the "
-    'OpenTelemetry SDK, which is not installed: pip install "otel-runnables[otlp]" '
-    "(or opentelemetry-sdk)"
-)
 
 
 class MetricPoint(NamedTuple):
@@ -208,7 +209,7 @@ class MetricPoint(NamedTuple):
     point: Any
 
 
-class MetricRecorder:
+class MetricRecorder(_Recorder):
     """Metrics recorded while it is installed (an in-memory reader, cumulative), with helpers.
 
     Example:
@@ -224,22 +225,15 @@ class MetricRecorder:
             from opentelemetry.sdk.metrics import MeterProvider
             from opentelemetry.sdk.metrics.export import InMemoryMetricReader
         except ImportError as exc:
-            raise ImportError(_NEEDS_SDK_FOR_METRICS) from exc
+            raise ImportError(_needs_sdk("otel_metrics", "MetricRecorder", "metrics")) from exc
 
         self.reader = InMemoryMetricReader()
         self.provider = MeterProvider(metric_readers=[self.reader])
-        self._previous: Any = None
 
-    def install(self) -> MetricRecorder:
-        """Route otel_runnables' metrics to this recorder."""
-        self._previous = RUN_METRICS.meter_provider
-        RUN_METRICS.use_meter_provider(self.provider)
-        return self
-
-    def uninstall(self) -> None:
-        """Restore the previous meter provider and shut this one down."""
-        RUN_METRICS.use_meter_provider(self._previous)
-        self.provider.shutdown()
+    def _use(self, provider: Any) -> Any:
+        previous = RUN_METRICS.meter_provider
+        RUN_METRICS.use_meter_provider(provider)
+        return previous
 
     def points(
         self, name: str | None = None, where: dict[str, Any] | None = None
@@ -271,11 +265,4 @@ _ABSENT = object()
 @pytest.fixture
 def otel_metrics() -> Iterator[MetricRecorder]:
     """A :class:`MetricRecorder` installed for the duration of one test."""
-    try:
-        recorder = MetricRecorder().install()
-    except ImportError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield recorder
-    finally:
-        recorder.uninstall()
+    yield from _for_one_test(lambda: MetricRecorder().install())

@@ -45,14 +45,14 @@ trace backends refuse metrics), ``OTEL_EXPORTER_OTLP_METRICS_*`` (else ``OTEL_EX
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 from typing import Any
 
 from opentelemetry import _logs, metrics, trace
 
-from . import _flush
+from . import _exporters, _flush
+from ._exporters import TRACES, install_global, int_settings
 from ._flush import FlushResult
 from ._metrics import RUN_METRICS
 from ._otel import SPAN_SINK
@@ -136,7 +136,6 @@ def reset_tracing_options() -> None:
     SPAN_SINK.options.reset()
 
 
-_PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 _BATCH_VARIABLES = {  # variable: (default, least valid value)
     "OTEL_BSP_SCHEDULE_DELAY": (5000, 1),
     "OTEL_BSP_MAX_QUEUE_SIZE": (2048, 1),
@@ -145,79 +144,9 @@ _BATCH_VARIABLES = {  # variable: (default, least valid value)
 }
 
 
-def _protocol() -> tuple[str, str]:
-    """``(protocol, the variable that set it)``, lower-cased; grpc when neither is set."""
-    for variable in _PROTOCOL_VARIABLES:
-        raw = os.environ.get(variable, "").strip()
-        if raw:
-            return raw.lower(), variable
-    return "grpc", _PROTOCOL_VARIABLES[1]
-
-
-def _endpoint(protocol: str) -> str:
-    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    if traces:
-        return traces
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    if protocol == "grpc":
-        return base or "http://localhost:4317"
-    return (base or "http://localhost:4318").rstrip("/") + "/v1/traces"
-
-
-def _exporters(names: str) -> list[tuple[Any, str]]:
-    """The exporters ``OTEL_TRACES_EXPORTER`` names, each with a description for messages."""
-    exporters: list[tuple[Any, str]] = []
-    for name in (n.strip().lower() for n in names.split(",")):
-        if name in ("", "none"):
-            continue
-        if name == "console":
-            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
-
-            exporters.append((ConsoleSpanExporter(), "the console"))
-        elif name == "otlp":
-            protocol, variable = _protocol()
-            if protocol == "grpc":
-                from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-                    OTLPSpanExporter as GrpcExporter,
-                )
-
-                exporters.append((GrpcExporter(), f"OTLP/gRPC at {_endpoint(protocol)}"))
-            elif protocol == "http/protobuf":
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                    OTLPSpanExporter as HttpExporter,
-                )
-
-                exporters.append((HttpExporter(), f"OTLP/HTTP at {_endpoint(protocol)}"))
-            else:
-                raise ValueError(
-                    f"{variable}={os.environ.get(variable)!r} is not supported;"
-                    " use 'grpc' or 'http/protobuf'"
-                )
-        else:
-            raise ValueError(
-                f"OTEL_TRACES_EXPORTER={name!r} is not supported; use 'otlp', 'console' or 'none'"
-            )
-    return exporters
-
-
 def _batch_settings() -> dict[str, int]:
     """The ``OTEL_BSP_*`` settings; a value that is not valid raises, naming its variable."""
-    values: dict[str, int] = {}
-    for variable, (default, least) in _BATCH_VARIABLES.items():
-        raw = os.environ.get(variable, "").strip()
-        if not raw:
-            values[variable] = default
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            value = least - 1
-        if value < least:
-            raise ValueError(
-                f"{variable}={raw!r} is not valid: expected an integer >= {least}"
-                f" (default {default})"
-            )
-        values[variable] = value
+    values = int_settings(_BATCH_VARIABLES)
     queue, batch = values["OTEL_BSP_MAX_QUEUE_SIZE"], values["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"]
     if batch > queue:
         raise ValueError(
@@ -313,22 +242,14 @@ def configure_tracing(
         resource = resource.merge(Resource({"service.name": service_name}))
     names = exporter if exporter is not None else os.environ.get("OTEL_TRACES_EXPORTER", "otlp")
     batch = _batch_settings()
-    exporters = _exporters(names)
+    exporters = _exporters.exporters(TRACES, names)
     provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    for span_exporter, description in exporters:
-        processor = DeliveryProcessor(
-            span_exporter,
-            description=description,
-            max_queue_size=batch["OTEL_BSP_MAX_QUEUE_SIZE"],
-            schedule_delay_s=batch["OTEL_BSP_SCHEDULE_DELAY"] / 1000,
-            max_export_batch_size=batch["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
-        )
+    for processor in DeliveryProcessor.for_exporters(exporters, batch):
         provider.add_span_processor(processor)
-    trace.set_tracer_provider(provider)
-    if trace.get_tracer_provider() is not provider:  # somebody else won the set-once race
-        provider.shutdown()
+    if not install_global(
+        provider, trace.set_tracer_provider, trace.get_tracer_provider, provider.shutdown
+    ):
         return trace.get_tracer_provider()
-    atexit.register(provider.shutdown)
     _configure_logs(resource, logs_exporter)
     _configure_metrics(resource)
     return provider

@@ -121,27 +121,27 @@ def test_otlp_exporter(request: pytest.FixtureRequest, receiver_fixture: str) ->
 
 
 def test_unknown_exporter_and_protocol_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    # _exporters() builds exporters only: safe in-process (no global provider is touched).
-    from otel_runnables.tracing import _exporters
+    # exporters() builds exporters only: safe in-process (no global provider is touched).
+    from otel_runnables._exporters import TRACES, exporters
 
     with pytest.raises(ValueError, match="OTEL_TRACES_EXPORTER='zipkinish' is not supported"):
-        _exporters("zipkinish")
+        exporters(TRACES, "zipkinish")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "bogus")
     with pytest.raises(ValueError, match="OTEL_EXPORTER_OTLP_PROTOCOL='bogus' is not supported"):
-        _exporters("otlp")
-    assert _exporters("none") == []
-    assert _exporters(" , none") == []
+        exporters(TRACES, "otlp")
+    assert exporters(TRACES, "none") == []
+    assert exporters(TRACES, " , none") == []
 
 
 def test_traces_protocol_is_reported_under_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from otel_runnables.tracing import _exporters
+    from otel_runnables._exporters import TRACES, exporters
 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "foo")
     with pytest.raises(
         ValueError, match="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='foo' is not supported"
     ):
-        _exporters("otlp")
+        exporters(TRACES, "otlp")
 
 
 @pytest.mark.parametrize(
@@ -151,10 +151,10 @@ def test_traces_protocol_is_reported_under_its_own_name(monkeypatch: pytest.Monk
 def test_protocol_values_ignore_case(
     monkeypatch: pytest.MonkeyPatch, value: str, module: str
 ) -> None:
-    from otel_runnables.tracing import _exporters
+    from otel_runnables._exporters import TRACES, exporters
 
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", value)
-    ((exporter, description),) = _exporters("OTLP")  # exporter names ignored case already
+    ((exporter, description),) = exporters(TRACES, "OTLP")  # exporter names ignored case already
     assert f".proto.{module}." in type(exporter).__module__
     assert description.startswith("OTLP/gRPC" if module == "grpc" else "OTLP/HTTP")
 
