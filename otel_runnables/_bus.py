@@ -18,7 +18,7 @@ from ._callbacks import Hook, acall_handlers, call_handlers
 from ._config import others_ready
 from ._sink import Sink
 
-__all__ = ["Notice", "SinkCall", "anotify", "notify", "sink_failed", "to_sinks"]
+__all__ = ["Notice", "SinkCall", "anotify", "notify", "settle", "sink_failed", "to_sinks"]
 
 logger = logging.getLogger("otel_runnables")
 
@@ -40,6 +40,21 @@ def to_sinks(sinks: tuple[Sink, ...], call: SinkCall) -> None:
             call(sink)
         except Exception:
             sink_failed(sink)
+
+
+async def settle(sinks: tuple[Sink, ...], turn: bool = True) -> None:
+    """Wait as each sink asks an async producer to after a transition (an event stream: for
+    space while it is full; with ``turn``, until a consumer the event woke has run)."""
+    for sink in sinks:
+        while True:
+            try:
+                wait = sink.settle(turn)
+            except Exception:
+                sink_failed(sink)
+                break
+            if wait is None:
+                break
+            await wait
 
 
 class Notice(NamedTuple):
@@ -73,31 +88,35 @@ async def anotify(
     first; the other handlers are then called between two scheduling points, where
     langchain-core runs them as tasks, so that concurrent runs
     interleave the same way on both in the common cases (the differential suite checks them).
-    An ``astream_events`` stream alone adds no scheduling point: that keeps its throughput
-    high, and its consumer sees the same events in the same per-run order either way.
+    An ``astream_events`` stream adds a scheduling point only when it must: when the event
+    woke its waiting consumer (which then sees it at once) or while it is full.
+    ``trailing=False``: the caller settles the sinks and yields itself (a run's start).
     """
     sinks, call, handlers, hook, args, kwargs = notice
-    if not handlers:
-        to_sinks(sinks, call)
-        return
-    if callable(kwargs):
-        kwargs = kwargs()
-    inline = [h for h in handlers if getattr(h, "run_inline", False)]
-    if inline:
-        await acall_handlers(inline, hook, args, kwargs, interrupted)
-        handlers = [h for h in handlers if h not in inline]
-        if not handlers:
+    if handlers:
+        if callable(kwargs):
+            kwargs = kwargs()
+        inline = [h for h in handlers if getattr(h, "run_inline", False)]
+        if inline:
+            await acall_handlers(inline, hook, args, kwargs, interrupted)
+            handlers = [h for h in handlers if h not in inline]
+        if handlers:
+            cancelled = None
+            if others_ready():
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError as exc:  # deliver first, as langchain-core does
+                    cancelled = exc
             to_sinks(sinks, call)
+            await acall_handlers(handlers, hook, args, kwargs, interrupted)
+            if cancelled is not None:
+                raise cancelled
+            if trailing:
+                if sinks:
+                    await settle(sinks)
+                if others_ready():
+                    await asyncio.sleep(0)
             return
-    cancelled = None
-    if others_ready():
-        try:
-            await asyncio.sleep(0)
-        except asyncio.CancelledError as exc:  # deliver first, as langchain-core's shield does
-            cancelled = exc
     to_sinks(sinks, call)
-    await acall_handlers(handlers, hook, args, kwargs, interrupted)
-    if cancelled is not None:
-        raise cancelled
-    if trailing and others_ready():
-        await asyncio.sleep(0)
+    if trailing and sinks:
+        await settle(sinks)

@@ -1,20 +1,24 @@
 """StreamEvent and the event-stream sink behind ``astream_events(version="v2")``.
 
 The sink is attached to the root run's handlers (so every descendant inherits it, exactly like a
-callback handler) and turns bus transitions into langchain-core's v2 event dicts. Events are put
-on an in-process queue owned by the consumer's event loop; transitions that happen in worker
-threads are handed over with ``call_soon_threadsafe``, which keeps their order.
+callback handler) and turns bus transitions into langchain-core's v2 event dicts. Events go
+through a bounded :class:`~._channel.EventChannel` to the consumer's event loop, in the order
+the transitions happened, from the loop or from worker threads. An error in delivering an event
+(the sink's own, or the channel's) ends the stream: the consumer raises it after the events
+before it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
+import functools
+import os
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+from ._channel import DEFAULT_EVENT_BUFFER, EventChannel
 from ._config import RunnableConfig, ensure_config
 from ._iter import aclosing_iter
 from ._run import checked_run_id
@@ -25,9 +29,19 @@ if TYPE_CHECKING:
     from ._base import Runnable
     from ._run import Run
 
-__all__ = ["EventFilter", "EventStreamSink", "StreamEvent", "astream_events"]
+__all__ = [
+    "EVENT_BUFFER_VARIABLE",
+    "EventFilter",
+    "EventStreamSink",
+    "StreamEvent",
+    "astream_events",
+]
 
 SUPPORTED_VERSIONS = ("v2",)
+
+EVENT_BUFFER_VARIABLE = "OTEL_RUNNABLES_EVENT_BUFFER"
+"""How many events an ``astream_events`` stream holds for a consumer that falls behind
+(default 1000), read when the stream is made."""
 
 
 class StreamEvent(TypedDict):
@@ -107,39 +121,69 @@ def _as_set(which: str, kind: str, value: Names) -> Set:
     return frozenset(value)
 
 
-_DONE: Any = object()
+def event_buffer() -> int:
+    """The bound of a new event stream's channel (``OTEL_RUNNABLES_EVENT_BUFFER``)."""
+    raw = os.environ.get(EVENT_BUFFER_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_EVENT_BUFFER
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{EVENT_BUFFER_VARIABLE} must be a positive integer, got {raw!r}")
+    return value
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _delivering(hook: F) -> F:
+    """A hook whose failure ends the stream (the consumer raises it) instead of losing the
+    event silently; recording it takes no call, so it works with the stack exhausted."""
+
+    @functools.wraps(hook)
+    def wrapper(self: EventStreamSink, *args: Any) -> None:
+        try:
+            hook(self, *args)
+        except Exception as exc:
+            channel = self.channel
+            if channel.error is None:
+                channel.error = exc
+            channel.poke()
+
+    return wrapper  # type: ignore[return-value]
 
 
 class EventStreamSink(Sink):
     """Collects v2 stream events for one ``astream_events`` call."""
 
-    __slots__ = ("_filter", "_infos", "_loop", "_parents", "_thread", "queue", "root_id")
+    __slots__ = ("_filter", "_infos", "_parents", "channel", "root_id")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, event_filter: EventFilter, root_id: str
+        self,
+        loop: asyncio.AbstractEventLoop,
+        event_filter: EventFilter,
+        root_id: str,
+        bound: int = DEFAULT_EVENT_BUFFER,
     ) -> None:
-        self._loop = loop
-        self._thread = threading.get_ident()
         self._filter = event_filter
         # Runs are known by the text of their id, which is what the events carry.
         self._parents: dict[str, str | None] = {}
         self._infos: dict[str, dict[str, Any]] = {}
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.channel = EventChannel(loop, bound)
         self.root_id = root_id
-
-    def _put(self, item: Any) -> None:
-        if threading.get_ident() == self._thread:
-            self.queue.put_nowait(item)
-        else:
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
     def _send(self, event: dict[str, Any], kind: str) -> None:
         if self._filter(event["name"], event["tags"], kind):
-            self._put(event)
+            self.channel.put(event)
+
+    def settle(self, turn: bool = True) -> Awaitable[None] | None:
+        return self.channel.turn(turn)
 
     def close(self) -> None:
         """Tell the consumer that no more events will come."""
-        self._put(_DONE)
+        self.channel.finish()
 
     def _parent_ids(self, run_id: str) -> list[str]:
         ids: list[str] = []
@@ -150,6 +194,7 @@ class EventStreamSink(Sink):
         ids.reverse()
         return ids
 
+    @_delivering
     def on_start(self, run: Run) -> None:
         run_id = run.run_id_text
         self._parents[run_id] = None if run.parent is None else run.parent.run_id_text
@@ -178,6 +223,7 @@ class EventStreamSink(Sink):
             run.run_type,
         )
 
+    @_delivering
     def on_chunk(self, run: Run, chunk: Any) -> None:
         run_id = run.run_id_text
         if run_id != self.root_id:  # the root's chunks are tapped where they come out
@@ -197,6 +243,7 @@ class EventStreamSink(Sink):
         }
         return info["run_type"], fields
 
+    @_delivering
     def stream_chunk(
         self,
         run_id: str,
@@ -210,6 +257,7 @@ class EventStreamSink(Sink):
             event = {**fields, "data": {"chunk": chunk}, "parent_ids": self._parent_ids(run_id)}
             self._send(event, run_type)
 
+    @_delivering
     def on_end(self, run: Run, outputs: Any, inputs: Any) -> None:
         run_id = run.run_id_text
         info = self._infos.pop(run_id, None)
@@ -236,6 +284,7 @@ class EventStreamSink(Sink):
             run.run_type,
         )
 
+    @_delivering
     def on_error(self, run: Run, error: BaseException, inputs: Any) -> None:
         # v2 has no error event for chains (the exception propagates out of astream_events
         # instead); langchain-core's tools have one.
@@ -256,6 +305,7 @@ class EventStreamSink(Sink):
             }
             self._send(event, run.run_type)
 
+    @_delivering
     def on_custom_event(
         self, run: Run, name: str, data: Any, tags: list[str], metadata: dict[str, Any]
     ) -> None:
@@ -298,7 +348,8 @@ def astream_events(
     else:
         handlers = [] if callbacks is None else checked_handlers(callbacks)
         scope = Scope(None, handlers, (), [], {})
-    return _stream(runnable, input, config, scope, event_filter, str(run_id), kwargs)
+    bound = event_buffer()
+    return _stream(runnable, input, config, scope, event_filter, str(run_id), bound, kwargs)
 
 
 async def _stream(
@@ -308,10 +359,12 @@ async def _stream(
     scope: Scope,
     event_filter: EventFilter,
     root_id: str,
+    bound: int,
     kwargs: dict[str, Any],
 ) -> AsyncIterator[StreamEvent]:
-    sink = EventStreamSink(asyncio.get_running_loop(), event_filter, root_id)
+    sink = EventStreamSink(asyncio.get_running_loop(), event_filter, root_id, bound)
     config["callbacks"] = scope.with_sink(sink)
+    channel = sink.channel
 
     async def consume() -> None:
         # The root's chunks are reported as they come out of astream, as long as the root
@@ -326,16 +379,17 @@ async def _stream(
                         root_event = sink.stream_event(root_id)
                     if root_event is not None:
                         sink.stream_chunk(root_id, chunk, root_event)
+                        wait = channel.turn(False)
+                        while wait is not None:  # the channel is full
+                            await wait
+                            wait = channel.turn(False)
         finally:
             sink.close()
 
     task = asyncio.ensure_future(consume())
     first_run_id = None
     try:
-        while True:
-            event = await sink.queue.get()
-            if event is _DONE:
-                break
+        async for event in channel:
             if first_run_id is None:
                 # The root's input is known here even when the run streams its input.
                 if isinstance(event["data"], dict):
@@ -349,6 +403,7 @@ async def _stream(
         task.cancel()
         raise
     finally:
+        channel.stop()  # frees a producer waiting for space
         if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

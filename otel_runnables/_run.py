@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 
-from ._bus import Notice, SinkCall, anotify, notify, sink_failed, to_sinks
+from ._bus import Notice, SinkCall, anotify, notify, settle, sink_failed, to_sinks
 from ._callbacks import CHAIN_END, CHAIN_ERROR, CHAIN_START
 from ._config import RunnableConfig, others_ready, patch_config, var_current_run
 from ._ids import id_text, new_id_bits, uuid_from_bits
@@ -195,12 +195,14 @@ class Run:
         except BaseException as exc:  # a raise_error handler: the run ends here
             self._failed_start(exc)
             raise
-        if self.handlers and others_ready():
-            try:
+        try:
+            if self.sinks:  # an event stream: its consumer's turn, or space
+                await settle(self.sinks)
+            if self.handlers and others_ready():
                 await asyncio.sleep(0)
-            except BaseException as exc:  # cancelled once everybody has seen the start
-                await self.aerror(exc)
-                raise
+        except BaseException as exc:  # cancelled once everybody has seen the start
+            await self.aerror(exc)
+            raise
 
     def _start_notice(self) -> Notice:
         inputs = PENDING_INPUT.copy() if self.input_pending else self.inputs

@@ -5,10 +5,13 @@ sinks implement :class:`Sink` instead and receive the :class:`~otel_runnables._r
 itself. Hooks are called synchronously, on the thread where the run event happened, in bus order
 (start, then any custom events and chunks, then exactly one of end/error). A hook must not block
 and must not raise: the bus logs an exception from a sink and carries on with the other sinks.
+A sink that needs an async producer to wait (the bounded channel of an event stream) says so
+in :meth:`Sink.settle`, which the async bus awaits after the hook.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,3 +43,9 @@ class Sink:
 
     def on_chunk(self, run: Run, chunk: Any) -> None:
         """``run`` produced one streamed output chunk."""
+
+    def settle(self, turn: bool = True) -> Awaitable[None] | None:
+        """What an async producer on the event loop awaits after a hook of this sink, asked
+        again until None: an event stream waits for space while it is full, and (``turn``)
+        lets a consumer that the event woke go first."""
+        return None

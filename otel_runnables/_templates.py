@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from ._bus import settle
 from ._config import RunnableConfig, ensure_config, get_config_list, hop
 from ._run import Run
 from ._streamed import StreamedRun
@@ -233,6 +234,8 @@ async def _adrive(
                 except StopAsyncIteration:
                     break
             state.produced(chunk)
+            if run.sinks:  # an event stream that is full (its consumer gets its turn at the
+                await settle(run.sinks, turn=False)  # next scheduling point)
             yield chunk
             state.taken(chunk)
         await state.adrain()
