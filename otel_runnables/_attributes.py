@@ -25,6 +25,7 @@ __all__ = [
     "DROPPED_ATTRIBUTES",
     "DROPPED_ITEMS",
     "EMPTY_KEY",
+    "ERROR_ORIGIN_RUN_ID",
     "ERROR_TYPE",
     "EVENT_DATA",
     "EXCEPTION_ESCAPED",
@@ -69,6 +70,7 @@ OUTPUT_VALUE = "output.value"
 OUTPUT_MIME_TYPE = "output.mime_type"
 OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
 ERROR_TYPE = "error.type"
+ERROR_ORIGIN_RUN_ID = "runnable.error.origin_run_id"
 # What was cut, on the span or span event it was cut from.
 TRUNCATED_VALUES = "runnable.truncated_values"
 DROPPED_ATTRIBUTES = "runnable.dropped_attributes"

@@ -331,10 +331,11 @@ class SpanSink(Sink):
         if api_state._METER_PROVIDER is not None or RUN_METRICS.meter_provider is not None:
             RUN_METRICS.ended(run, None, error_type(error))
         span = _own_span(run)
+        recorded, run.child_errors = run.child_errors, None
         if span is not None:
             try:
                 if span.is_recording():
-                    self._record_error(span, run, error, inputs)
+                    self._record_error(span, run, error, inputs, recorded)
             finally:
                 self._end(run, span)
 
@@ -353,7 +354,18 @@ class SpanSink(Sink):
             logger.exception("otel_runnables sink SpanSink failed to convert attributes")
             return {}
 
-    def _record_error(self, span: Any, run: Run, error: BaseException, inputs: Any) -> None:
+    def _record_error(
+        self,
+        span: Any,
+        run: Run,
+        error: BaseException,
+        inputs: Any,
+        recorded: dict[int, tuple[BaseException, str]] | None,
+    ) -> None:
+        """Status, ``error.type`` and the exception, recorded in full only where it was raised:
+        a run that fails because a child's span recorded the very same exception links to that
+        run (``runnable.error.origin_run_id``) instead, so a failure costs the same at any
+        depth."""
         out = self._end_attributes(run, inputs)
         if attrs.TRUNCATED_VALUES in out:
             convert.merge_counts(out, getattr(span, "attributes", None))
@@ -375,9 +387,23 @@ class SpanSink(Sink):
             span.add_event(attrs.CONTROL_FLOW_EVENT, event)
             return
         out[attrs.ERROR_TYPE] = type(error).__qualname__
+        origin = None if recorded is None else recorded.get(id(error))
+        if origin is not None and origin[0] is error:
+            origin_id = out[attrs.ERROR_ORIGIN_RUN_ID] = origin[1]
+        else:
+            origin_id = None
         span.set_attributes(out)
         span.set_status(Status(StatusCode.ERROR, status_description(error, options.limits, redact)))
-        span.add_event(attrs.EXCEPTION_EVENT, exception_attributes(error, options.limits, redact))
+        if origin_id is None:
+            origin_id = run.run_id_text
+            event = exception_attributes(error, options.limits, redact)
+            span.add_event(attrs.EXCEPTION_EVENT, event)
+        parent = run.parent
+        if parent is not None:  # the parent fails with it too, unless it catches it
+            errors = parent.child_errors
+            if errors is None:
+                errors = parent.child_errors = {}
+            errors[id(error)] = (error, origin_id)
 
 
 _CONTROL_FLOW = "langgraph.errors.GraphBubbleUp"

@@ -73,6 +73,7 @@ class Run:
         "_run_id",
         "_token",
         "cancelled",
+        "child_errors",
         "chunks",
         "config",
         "detail",
@@ -117,6 +118,9 @@ class Run:
         self._current_config: RunnableConfig | None = None
         self.event_target: EventTarget | None = None  # what dispatches from its code reach
         self.detail: SpanDetail | None = None  # what another source of runs adds to its span
+        # Exceptions its children's spans recorded (the span sink links to them rather than
+        # recording them again); dropped when the run ends.
+        self.child_errors: dict[int, tuple[BaseException, str]] | None = None
         self.parent = parent
         self.span_sink: SpanSink = span_sink or (SPAN_SINK if parent is None else parent.span_sink)
         self.name = name
@@ -298,6 +302,7 @@ class Run:
             sink_failed(self.span_sink)
 
     def _span_end(self, outputs: Any, inputs: Any) -> None:
+        self.child_errors = None  # (a child's error it caught: the exception holds the run)
         try:
             self.span_sink.on_end(self, outputs, inputs)
         except Exception:
@@ -355,6 +360,7 @@ class Run:
         """The run returned ``outputs``; a streamed run passes its final ``inputs``."""
         self._current_config = None  # (as _release does; inlined on this hot path)
         self.event_target = None
+        self.child_errors = None  # (as _span_end does)
         final = (None if self.input_pending else self.inputs) if inputs is MISSING else inputs
         try:
             self.span_sink.on_end(self, outputs, final)

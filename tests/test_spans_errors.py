@@ -31,13 +31,21 @@ async def afail(x: Any) -> Any:
     raise Boom(f"bad input {x}")
 
 
-def check_error_span(span: ReadableSpan) -> None:
+def check_error_span(span: ReadableSpan, raised_in: ReadableSpan | None = None) -> None:
+    """An error span; ``raised_in``: the span that recorded the exception, which this one
+    links to (recorded here when None)."""
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "Boom: bad input 1"
     assert span.attributes[attrs.ERROR_TYPE] == "Boom"
     assert attrs.CANCELLED not in span.attributes
     assert attrs.OUTPUT_VALUE not in span.attributes
     exception_events = [e for e in span.events if e.name == "exception"]
+    if raised_in is not None:
+        assert not exception_events
+        origin = span.attributes[attrs.ERROR_ORIGIN_RUN_ID]
+        assert origin == raised_in.attributes[attrs.RUN_ID]
+        return
+    assert attrs.ERROR_ORIGIN_RUN_ID not in span.attributes
     assert len(exception_events) == 1
     assert exception_events[0].attributes["exception.type"].endswith("Boom")
     assert exception_events[0].attributes["exception.message"] == "bad input 1"
@@ -62,7 +70,7 @@ async def test_error_spans_and_the_exception_propagates(traced: Traced, how: str
     (failing,) = traced.by_name("fail")
     check_error_span(failing)
     (root,) = traced.by_name("RunnableSequence")
-    check_error_span(root)
+    check_error_span(root, raised_in=failing)
     (ok,) = traced.by_name("RunnableLambda")
     assert ok.status.status_code is StatusCode.UNSET
 

@@ -189,7 +189,11 @@ def test_error_status_and_exception_event(exported: list[Any]) -> None:
 
     failing = _one(exported, "failing")
     assert failing.status_code == "ERROR"
-    assert failing.event("exception").attributes["exception.type"] == "ValueError"
+    assert failing.attributes["error.type"] == "ValueError"
+    # recorded once, where it was raised: the parent names that run
+    assert not [e for e in failing.events if e.name == "exception"]
+    origin = failing.attributes["runnable.error.origin_run_id"]
+    assert origin == explode.attributes["runnable.run_id"]
     # the sibling that ran before the error is fine
     assert _one(exported, "retrieve", root="failing").status_code in ("UNSET", "OK")
     for name in ("fidelity", "rank", "count", "RunnableParallel<ranked,total>"):

@@ -167,10 +167,15 @@ def test_error_status_and_exception_event(stored: dict[str, Any]) -> None:
         assert span["status_code"] == "ERROR", name
         assert span["status_message"] == "ValueError: no answer for 2 documents"
         assert span["attributes"]["error.type"] == "ValueError"
-        exception = next(e for e in span["events"] if e["name"] == "exception")
-        assert exception["attributes"]["exception.type"] == "ValueError"
-        assert exception["attributes"]["exception.message"] == "no answer for 2 documents"
     explode = _named(stored["failing"], "explode")
+    exception = next(e for e in explode["events"] if e["name"] == "exception")
+    assert exception["attributes"]["exception.type"] == "ValueError"
+    assert exception["attributes"]["exception.message"] == "no answer for 2 documents"
+    # recorded once, where it was raised: the parent names that run
+    failing = _named(stored["failing"], "failing")
+    assert not [e for e in failing["events"] if e["name"] == "exception"]
+    origin = failing["attributes"]["runnable.error.origin_run_id"]
+    assert origin == explode["attributes"]["runnable.run_id"]
     assert [e["name"] for e in explode["events"]] == ["about_to_fail", "exception"]
     assert explode["events"][0]["attributes"] == {"data": "no answer"}
 
