@@ -76,6 +76,7 @@ class Run:
         "child_errors",
         "chunks",
         "config",
+        "depth",
         "detail",
         "event_target",
         "first_chunk_ns",
@@ -122,6 +123,7 @@ class Run:
         # recording them again); dropped when the run ends.
         self.child_errors: dict[int, tuple[BaseException, str]] | None = None
         self.parent = parent
+        self.depth: int = 0 if parent is None else parent.depth + 1  # how deeply nested
         self.span_sink: SpanSink = span_sink or (SPAN_SINK if parent is None else parent.span_sink)
         self.name = name
         self.run_type = run_type

@@ -19,6 +19,7 @@ from typing import Any
 from ._config import RunnableConfig, ensure_config
 from ._iter import Accumulator, atee, tee
 from ._run import MISSING, Run
+from ._stack import DEEP_RUNS, deep_stack, on_fresh_task, on_fresh_thread
 
 __all__ = ["StreamedRun"]
 
@@ -164,7 +165,10 @@ class StreamedRun:
         close = getattr(iterator, "close", None)
         if close is not None:
             with self.run:
-                close()
+                if self.run.depth < DEEP_RUNS or not deep_stack():
+                    close()
+                else:  # closing runs through every nested stream
+                    on_fresh_thread(close)
         if not self.finished:
             self.close_source()
 
@@ -173,7 +177,10 @@ class StreamedRun:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             with self.run:
-                await aclose()
+                if self.run.depth < DEEP_RUNS or not deep_stack():
+                    await aclose()
+                else:  # closing runs through every nested stream
+                    await on_fresh_task(aclose)
         if not self.finished:
             await self.aclose_source()
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from ._bus import settle
 from ._config import RunnableConfig, ensure_config, get_config_list, hop
 from ._run import Run
+from ._stack import DEEP_RUNS, deep_stack, on_fresh_task, on_fresh_thread
 from ._streamed import StreamedRun
 
 __all__ = ["BatchFunc", "RunTemplates"]
@@ -58,7 +59,10 @@ class RunTemplates:
         run = Run.start(ensure_config(config), self.get_name(), input)
         try:
             with run:
-                output = func(input, run, **kwargs) if kwargs else func(input, run)
+                if run.depth < DEEP_RUNS or not deep_stack():
+                    output = func(input, run, **kwargs) if kwargs else func(input, run)
+                else:
+                    output = on_fresh_thread(func, input, run, **kwargs)
         except BaseException as exc:
             run.error(exc)
             raise
@@ -76,7 +80,10 @@ class RunTemplates:
         run = await Run.astart(ensure_config(config), self.get_name(), input)
         try:
             with run:
-                output = await hop(func, input, run, **kwargs)
+                if run.depth < DEEP_RUNS or not deep_stack():
+                    output = await hop(func, input, run, **kwargs)
+                else:
+                    output = await on_fresh_task(func, input, run, **kwargs)
         except BaseException as exc:
             await run.aerror(exc)
             raise
@@ -194,10 +201,12 @@ def _drive(
         with run:
             iterator = func(state.feed, run, **kwargs)
         stream = _tapped(run, iterator, "tap_output_iter")
+        deep = run.depth >= DEEP_RUNS
         while True:
             with run:
                 try:
-                    chunk = next(stream)
+                    deeper = deep and deep_stack()
+                    chunk = on_fresh_thread(next, stream) if deeper else next(stream)
                 except StopIteration:
                     break
             state.produced(chunk)
@@ -227,10 +236,12 @@ async def _adrive(
         with run:
             iterator = func(state.feed, run, **kwargs)
         stream = _tapped(run, iterator, "tap_output_aiter")
+        deep = run.depth >= DEEP_RUNS
         while True:
             with run:
                 try:
-                    chunk = await hop(anext, stream)
+                    deeper = deep and deep_stack()
+                    chunk = await (on_fresh_task(anext, stream) if deeper else hop(anext, stream))
                 except StopAsyncIteration:
                     break
             state.produced(chunk)
