@@ -96,12 +96,15 @@ async def anotify(
     if handlers:
         if callable(kwargs):
             kwargs = kwargs()
+        cancelled = None
         inline = [h for h in handlers if getattr(h, "run_inline", False)]
         if inline:
-            await acall_handlers(inline, hook, args, kwargs, interrupted)
+            try:
+                await acall_handlers(inline, hook, args, kwargs, interrupted, inline=True)
+            except asyncio.CancelledError as exc:  # the other handlers still get it
+                cancelled = exc
             handlers = [h for h in handlers if h not in inline]
         if handlers:
-            cancelled = None
             if others_ready():
                 try:
                     await asyncio.sleep(0)
@@ -117,6 +120,9 @@ async def anotify(
                 if others_ready():
                     await asyncio.sleep(0)
             return
+        if cancelled is not None:
+            to_sinks(sinks, call)
+            raise cancelled
     to_sinks(sinks, call)
     if trailing and sinks:
         await settle(sinks)

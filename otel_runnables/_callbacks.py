@@ -10,14 +10,19 @@ How hooks are driven:
 - a sync run calls sync hooks directly and runs async hooks to completion before going on: on
   the event loop of the enclosing async run when called from its worker thread, otherwise on a
   private event loop;
-- an async run awaits async hooks and calls sync hooks inline (in the event loop thread) in
-  handler order, so every handler sees events in exactly the order they happened.
+- an async run awaits async hooks and runs sync hooks in the event loop's default executor
+  (a worker thread, with a copy of the context), as langchain-core does, so that a sync hook
+  that blocks does not stall the loop; handlers with ``run_inline`` are called on the loop
+  thread itself. The run waits for each hook before going on, so every handler sees a run's
+  events in the order they happened. Hooks a handler does not override are not called.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -43,7 +48,9 @@ logger = logging.getLogger("otel_runnables")
 class BaseCallbackHandler:
     """Base class of callback handlers; every hook does nothing unless overridden.
 
-    Hooks run on the thread of the run that triggered them; they should return quickly.
+    Hooks run on the thread of the run that triggered them, except in async runs, where sync
+    hooks run in the event loop's default executor (unless ``run_inline``); the run waits for
+    each hook.
     Attributes are class-level flags, as in langchain-core.
 
     Example:
@@ -55,7 +62,8 @@ class BaseCallbackHandler:
     raise_error: bool = False
     """Propagate exceptions raised by this handler's hooks into the run."""
     run_inline: bool = False
-    """In async runs, call this handler before the handlers without ``run_inline``."""
+    """In async runs, call this handler before the handlers without ``run_inline``, and its
+    sync hooks on the event loop's thread (they must not block)."""
     ignore_llm: bool = False
     ignore_retry: bool = False
     ignore_chain: bool = False
@@ -273,18 +281,52 @@ def call_handlers(
             _report(handler, name, exc)
 
 
+_NOTHING, _ASYNC, _SYNC = 0, 1, 2
+_NO_OPS = frozenset(  # the hooks of the base classes, which do nothing
+    {
+        _nothing,
+        *(
+            value
+            for name, value in vars(BaseCallbackHandler).items()
+            if name.startswith("on_") and name != "on_chat_model_start"
+        ),
+    }
+)
+_kinds: dict[Any, int] = {}
+
+
+def _kind(method: Any) -> int:
+    """Whether a hook is a default that does nothing, a coroutine function or sync."""
+    func = getattr(method, "__func__", method)
+    try:
+        return _kinds[func]
+    except KeyError:
+        kind = _NOTHING if func in _NO_OPS else _SYNC
+    except TypeError:  # an unhashable callable: not one of ours, not cached
+        return _ASYNC if inspect.iscoroutinefunction(method) else _SYNC
+    if kind == _SYNC and inspect.iscoroutinefunction(method):
+        kind = _ASYNC
+    if len(_kinds) > 4096:  # (hooks assigned per instance: keep the cache bounded)
+        _kinds.clear()
+    _kinds[func] = kind
+    return kind
+
+
 async def acall_handlers(
     handlers: list[Any],
     hook: Hook,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     interrupted: list[Any] | None = None,
+    inline: bool = False,
 ) -> None:
     """Call ``hook`` on every handler in order, from async code, applying the error policy.
 
-    A cancellation that interrupts one handler's hook does not keep the event from the others;
-    it is raised once all were called (``interrupted`` collects the handlers it cut short).
-    (The bus calls the handlers with ``run_inline`` first, as langchain-core does.)
+    Sync hooks run in the loop's default executor unless ``inline`` (the handlers with
+    ``run_inline``, which the bus calls first, as langchain-core does). A cancellation that
+    interrupts one handler's hook does not keep the event from the others; it is raised once
+    all were called (``interrupted`` collects the handlers whose hook it cut short; a sync hook
+    running in a worker thread is waited for instead, unless cancelled twice).
     """
     name, ignore = hook
     cancelled = None
@@ -292,7 +334,19 @@ async def acall_handlers(
         if getattr(handler, ignore, False):
             continue
         try:
-            result = getattr(handler, name)(*args, **kwargs)
+            method = getattr(handler, name)
+            kind = _kind(method)
+            if kind == _NOTHING:
+                continue
+            if kind == _SYNC and not inline:
+                done, stopped = await _in_worker(method, args, kwargs)
+                if stopped is not None:
+                    cancelled = stopped
+                if not done.done():  # cancelled twice: it finishes in its thread
+                    continue
+                result = done.result()
+            else:
+                result = method(*args, **kwargs)
             if asyncio.iscoroutine(result):
                 await result
         except Exception as exc:
@@ -303,3 +357,36 @@ async def acall_handlers(
                 interrupted.append(handler)
     if cancelled is not None:
         raise cancelled
+
+
+async def _in_worker(
+    method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[asyncio.Future[Any], asyncio.CancelledError | None]:
+    """A sync hook called in the loop's default executor, and a cancellation that arrived
+    while it ran: the hook is waited for all the same (it runs anyway, and its handler must
+    see the run's next event after it), unless a second cancellation comes."""
+    future = _off_the_loop(method, args, kwargs)
+    cancelled = None
+    for _ in range(2):
+        try:
+            await asyncio.shield(future)
+            break
+        except asyncio.CancelledError as exc:
+            if future.cancelled():  # (the loop is closing)
+                raise
+            if cancelled is not None:
+                break
+            cancelled = exc
+        except Exception:  # the hook raised: the caller reads it from the future
+            break
+    return future, cancelled
+
+
+def _off_the_loop(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``method(*args, **kwargs)`` in the running loop's default executor, in a copy of the
+    context (whose async hooks would run back on this loop)."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    context.run(home_loop.set, loop)
+    call = functools.partial(method, *args, **kwargs)
+    return loop.run_in_executor(None, context.run, call)

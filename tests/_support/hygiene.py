@@ -1,7 +1,8 @@
 """What a finished run must not leave behind: pending tasks, live run objects, bad log records.
 
 * :func:`other_tasks` / :func:`settle` -- the event loop's other unfinished tasks, and a bounded
-  wait for them (no timing involved: a number of scheduling points).
+  wait for them (a number of scheduling points, then, while a task still waits for a sync
+  handler hook in a worker thread, up to a few seconds).
 * :func:`run_object_ids` / :func:`live_run_objects` -- the run-bus objects alive now, and those
   still alive after a garbage collection that were not alive before.
 * :func:`problems` -- log records and warnings that show a leak or a context mix-up.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,13 +52,26 @@ async def settle(rounds: int = 200, *, collect: bool = False, until: Any = None)
     """Give the loop up to ``rounds`` scheduling points to run finalizers (async-generator
     ``aclose`` tasks); stop early once no other task is pending and ``until()`` (if given) is
     true. ``collect`` runs a garbage collection at each round. Returns the pending tasks."""
+    def settled() -> bool:
+        return not other_tasks() and (until is None or until())
+
     for i in range(rounds):
         if collect:
             gc.collect()
-        if i >= 3 and not other_tasks() and (until is None or until()):
-            break
+        if i >= 3 and settled():
+            return other_tasks()
         await asyncio.sleep(0)
+    # Sync handler hooks of async runs run in worker threads: time, not scheduling points.
+    deadline = time.monotonic() + THREADS_S
+    while not settled() and time.monotonic() < deadline:
+        if collect:
+            gc.collect()
+        await asyncio.sleep(0.001)
     return other_tasks()
+
+
+THREADS_S = 5.0
+"""How long :func:`settle` waits, after its scheduling points, for hooks in worker threads."""
 
 
 def run_object_ids() -> set[int]:
