@@ -10,6 +10,10 @@ stack: a new task in async code, a new thread in sync code (the caller waits for
 context goes along (a copy, as for every task and worker thread), so the current run, its
 span and the config are found there as before; what the code changes in the context stays
 there, as it does in langchain-core, which runs every step in a copy of the context.
+
+Each run counts as one frame against the recursion limit: a run nested as deep as the limit
+(1000 by default) goes on where it is, so that runaway recursion of runs ends in
+``RecursionError`` a few levels further down, as it does in plain Python.
 """
 
 from __future__ import annotations
@@ -29,10 +33,17 @@ DEEP_RUNS = 8
 """Run nesting below which the stack is never measured (its frames are few)."""
 
 
-def deep_stack() -> bool:
-    """Whether a quarter of the recursion limit is used up by the frames on the stack."""
+def deep_stack(depth: int) -> bool:
+    """Whether the code of a run nested ``depth`` deep goes on with a fresh stack: when a
+    quarter of the recursion limit is used up by the frames on the stack, unless the run is
+    nested as deep as the recursion limit itself (runaway recursion then meets the limit, as
+    plain Python recursion does, instead of taking a thread or a task per few levels without
+    end)."""
+    limit = sys.getrecursionlimit()
+    if depth >= limit:
+        return False
     try:
-        sys._getframe(sys.getrecursionlimit() // 4)
+        sys._getframe(limit // 4)
     except ValueError:
         return False
     return True

@@ -165,7 +165,7 @@ class StreamedRun:
         close = getattr(iterator, "close", None)
         if close is not None:
             with self.run:
-                if self.run.depth < DEEP_RUNS or not deep_stack():
+                if self.run.depth < DEEP_RUNS or not deep_stack(self.run.depth):
                     close()
                 else:  # closing runs through every nested stream
                     on_fresh_thread(close)
@@ -177,7 +177,7 @@ class StreamedRun:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             with self.run:
-                if self.run.depth < DEEP_RUNS or not deep_stack():
+                if self.run.depth < DEEP_RUNS or not deep_stack(self.run.depth):
                     await aclose()
                 else:  # closing runs through every nested stream
                     await on_fresh_task(aclose)

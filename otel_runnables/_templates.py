@@ -59,7 +59,7 @@ class RunTemplates:
         run = Run.start(ensure_config(config), self.get_name(), input)
         try:
             with run:
-                if run.depth < DEEP_RUNS or not deep_stack():
+                if run.depth < DEEP_RUNS or not deep_stack(run.depth):
                     output = func(input, run, **kwargs) if kwargs else func(input, run)
                 else:
                     output = on_fresh_thread(func, input, run, **kwargs)
@@ -80,7 +80,7 @@ class RunTemplates:
         run = await Run.astart(ensure_config(config), self.get_name(), input)
         try:
             with run:
-                if run.depth < DEEP_RUNS or not deep_stack():
+                if run.depth < DEEP_RUNS or not deep_stack(run.depth):
                     output = await hop(func, input, run, **kwargs)
                 else:
                     output = await on_fresh_task(func, input, run, **kwargs)
@@ -205,7 +205,7 @@ def _drive(
         while True:
             with run:
                 try:
-                    deeper = deep and deep_stack()
+                    deeper = deep and deep_stack(run.depth)
                     chunk = on_fresh_thread(next, stream) if deeper else next(stream)
                 except StopIteration:
                     break
@@ -240,7 +240,7 @@ async def _adrive(
         while True:
             with run:
                 try:
-                    deeper = deep and deep_stack()
+                    deeper = deep and deep_stack(run.depth)
                     chunk = await (on_fresh_task(anext, stream) if deeper else hop(anext, stream))
                 except StopAsyncIteration:
                     break

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from otel_runnables import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from otel_runnables._attributes import CANCELLED, PARENT_RUN_ID, RUN_ID
+from otel_runnables._attributes import CANCELLED, ERROR_TYPE, PARENT_RUN_ID, RUN_ID
 from otel_runnables.testing import SpanRecorder
 
 DEPTH = 900
@@ -173,3 +174,62 @@ def test_the_recursion_limit_is_the_users(otel_spans: SpanRecorder) -> None:
     with pytest.raises(RecursionError):
         RunnableLambda(forever).invoke(0)
     assert sys.getrecursionlimit() >= 100
+
+
+class Runaway(Exception):
+    """Raised by the test itself far beyond the recursion limit (where it would go on)."""
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream", "astream"])
+async def test_runaway_recursion_of_runs_meets_the_recursion_limit(
+    otel_spans: SpanRecorder, mode: str
+) -> None:
+    # A runnable that invokes itself without end: each run counts as a frame, so it ends in
+    # RecursionError a little past the recursion limit, rather than taking a fresh stack (a
+    # thread, a task) every few levels for as long as memory lasts.
+    limit = sys.getrecursionlimit()
+    deepest = [0]
+
+    def note(n: int) -> None:
+        deepest[0] = n
+        if n > 3 * limit:
+            raise Runaway(n)
+
+    def level(n: int) -> int:
+        note(n)
+        return runnables["invoke"].invoke(n + 1)
+
+    async def alevel(n: int) -> int:
+        note(n)
+        return await runnables["ainvoke"].ainvoke(n + 1)
+
+    def slevel(n: int) -> Iterator[int]:
+        note(n)
+        yield from runnables["stream"].stream(n + 1)
+
+    async def aslevel(n: int) -> AsyncIterator[int]:
+        note(n)
+        async for chunk in runnables["astream"].astream(n + 1):
+            yield chunk
+
+    runnables = {
+        "invoke": RunnableLambda(level),
+        "ainvoke": RunnableLambda(alevel),
+        "stream": RunnableLambda(slevel),
+        "astream": RunnableLambda(aslevel),
+    }
+    threads = threading.active_count()
+    with pytest.raises(RecursionError):
+        if mode == "invoke":
+            runnables[mode].invoke(0)
+        elif mode == "ainvoke":
+            await runnables[mode].ainvoke(0)
+        elif mode == "stream":
+            list(runnables[mode].stream(0))
+        else:
+            [c async for c in runnables[mode].astream(0)]
+    assert limit <= deepest[0] <= 2 * limit, deepest[0]
+    assert threading.active_count() == threads  # the fresh stacks' threads are gone
+    spans = otel_spans.spans()
+    assert len(spans) >= deepest[0] + 1  # every run's span ended, as failed
+    assert {span.attributes[ERROR_TYPE] for span in spans} == {"RecursionError"}
