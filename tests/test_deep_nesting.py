@@ -10,6 +10,7 @@ errors and cancellation are those of any nested run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -164,6 +165,73 @@ async def test_cancelling_900_deep_ends_every_run(otel_spans: SpanRecorder) -> N
     spans = otel_spans.spans()
     assert len(spans) == DEPTH + 1
     assert all(span.attributes[CANCELLED] is True for span in spans)
+
+
+async def test_cancelling_astream_events_900_deep_ends_every_run(otel_spans: SpanRecorder) -> None:
+    bottom = asyncio.Event()
+
+    async def wait(n: int) -> int:
+        await adispatch_custom_event("level", {"level": n})
+        if n == 0:
+            bottom.set()
+            await asyncio.sleep(30)
+        return await waiting.ainvoke(n - 1) if n else 0
+
+    waiting = RunnableLambda(wait)
+    levels: list[int] = []
+
+    async def consume() -> None:
+        async for event in waiting.astream_events(DEPTH, version="v2"):
+            if event["event"] == "on_custom_event":
+                levels.append(event["data"]["level"])
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.wait_for(bottom.wait(), 30)
+    for _ in range(100):  # the consumer takes the last events
+        if len(levels) == DEPTH + 1:
+            break
+        await asyncio.sleep(0.01)
+    assert levels == list(range(DEPTH, -1, -1))
+    task.cancel()
+    await asyncio.wait({task}, timeout=10)  # (a consumer that is never woken cannot stop)
+    assert task.cancelled()
+    spans = otel_spans.spans()
+    assert len(spans) == DEPTH + 1
+    assert all(span.attributes[CANCELLED] is True for span in spans)
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_a_consumer_that_stops_a_stream_900_deep_ends_every_run(
+    otel_spans: SpanRecorder, mode: str
+) -> None:
+    def slevel(n: int) -> Iterator[int]:
+        if n == 0:
+            yield from (1, 2, 3)
+        else:
+            yield from sstreamed.stream(n - 1)
+
+    async def aslevel(n: int) -> AsyncIterator[int]:
+        if n == 0:
+            for chunk in (1, 2, 3):
+                yield chunk
+        else:  # (`async for` alone would leave the inner stream to the garbage collector)
+            async with contextlib.aclosing(astreamed.astream(n - 1)) as inner:  # type: ignore[type-var]
+                async for chunk in inner:
+                    yield chunk
+
+    sstreamed, astreamed = RunnableLambda(slevel), RunnableLambda(aslevel)
+    if mode == "stream":
+        stream = sstreamed.stream(DEPTH)
+        assert next(stream) == 1
+        stream.close()
+    else:
+        astream = astreamed.astream(DEPTH)
+        assert await anext(astream) == 1
+        await astream.aclose()  # type: ignore[attr-defined]
+    spans = otel_spans.spans()
+    assert len(spans) == DEPTH + 1
+    assert all(span.attributes[CANCELLED] is True for span in spans)
+    check_chain(otel_spans)
 
 
 def test_the_recursion_limit_is_the_users(otel_spans: SpanRecorder) -> None:

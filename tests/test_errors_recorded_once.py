@@ -139,7 +139,8 @@ async def _timed(runner: Callable[[], Awaitable[None]]) -> float:
     return best
 
 
-async def test_an_error_400_deep_costs_about_a_success(otel_spans: SpanRecorder) -> None:
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_an_error_400_deep_costs_about_a_success(otel_spans: SpanRecorder, mode: str) -> None:
     depth = 400
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 12 * depth))  # (runs nested this deep need the room)
@@ -148,12 +149,12 @@ async def test_an_error_400_deep_costs_about_a_success(otel_spans: SpanRecorder)
         failing = nested(depth, boom)
 
         async def success() -> None:
-            await ok[1].ainvoke(depth)
+            await call(mode, ok, depth)
             otel_spans.clear()
 
         async def failure() -> None:
             with pytest.raises(ValueError):
-                await failing[1].ainvoke(depth)
+                await call(mode, failing, depth)
             otel_spans.clear()
 
         await success()  # warm-up

@@ -82,7 +82,8 @@ async def test_slow_consumer_holds_the_producer_back(
     assert lead.most <= 100 + 5, lead.most
 
 
-async def test_memory_stays_near_the_default_bound() -> None:
+@pytest.mark.parametrize("producer", ["async", "thread"])
+async def test_memory_stays_near_the_default_bound(producer: str) -> None:
     lead, count = Lead(), 20_000
 
     async def aemit(x: int) -> int:
@@ -91,10 +92,17 @@ async def test_memory_stays_near_the_default_bound() -> None:
             lead.sent()
         return x
 
+    def emit(x: int) -> int:  # runs in a worker thread of the event loop
+        for i in range(count):
+            dispatch_custom_event("item", _payload(i))
+            lead.sent()
+        return x
+
+    runnable = RunnableLambda(aemit if producer == "async" else emit)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        order = await _consume(RunnableLambda(aemit), lead, pause_at=1, pause_s=0.5)
+        order = await _consume(runnable, lead, pause_at=1, pause_s=0.5)
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()

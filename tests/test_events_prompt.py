@@ -17,7 +17,7 @@ import pytest
 
 import otel_runnables
 
-ITEMS = 150
+ITEMS = 500  # the probe of the issue: 500 items of 2 ms of work
 WORK_S = 0.002
 
 
@@ -50,7 +50,7 @@ async def _latencies(lib: Any) -> tuple[list[float], float, float]:
 async def test_events_reach_the_consumer_while_the_producer_works() -> None:
     latencies, first, total = await _latencies(otel_runnables)
     median = statistics.median(latencies)
-    # Each event arrives before the producer starts its next 2 ms of work (before: ~150 ms).
+    # Each event arrives before the producer starts its next 2 ms of work (before: ~500 ms).
     assert median < WORK_S / 2, f"median latency {median * 1e3:.2f} ms"
     assert first < total / 10, (first, total)
 
