@@ -7,12 +7,10 @@ but ``OTEL_*`` variables, against the in-process receivers.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-import time
 from typing import Any
+
+from _support.process import run_python, without_otel
 
 SCRIPT = textwrap.dedent(
     """
@@ -55,18 +53,9 @@ SCRIPT = textwrap.dedent(
 
 
 def _run(env: dict[str, str], *args: str) -> tuple[dict[str, Any], str, float]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args],
-        env={**clean, "OTEL_TRACES_EXPORTER": "none", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    proc, elapsed = run_python(
+        ["-c", SCRIPT, *args], without_otel(OTEL_TRACES_EXPORTER="none", **env), timeout=120
     )
-    elapsed = time.monotonic() - start
-    assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr, elapsed
 
 

@@ -11,11 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _support.process import run_python, without_otel
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"
@@ -171,20 +171,8 @@ def test_export_with_env_reaches_the_receiver(
 
 def test_export_with_env_says_when_nothing_was_delivered(otlp_blackhole: Any) -> None:
     """A backend that never answers: the script says so, with the count, and exits soon."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    base.update(otlp_blackhole.env("grpc"), OTEL_RUNNABLES_FLUSH_TIMEOUT="1000")
-    start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "export_with_env.py")],
-        env=base,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    elapsed = time.monotonic() - start
-    assert proc.returncode == 0, proc.stderr
+    env = without_otel(**otlp_blackhole.env("grpc"), OTEL_RUNNABLES_FLUSH_TIMEOUT="1000")
+    proc, elapsed = run_python([str(EXAMPLES / "export_with_env.py")], env, cwd=ROOT)
     assert "flushed=False: 3 of 3 spans NOT delivered (3 still waiting)" in proc.stdout
     assert elapsed < 15, f"took {elapsed:.1f} s to exit"  # the exporter's own timeout is 10 s
 

@@ -4,14 +4,11 @@ global providers are set-once)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-import time
 from typing import Any
 
 import pytest
+from _support.process import run_python, without_otel
 
 SCRIPT = textwrap.dedent(
     """
@@ -54,19 +51,7 @@ SCRIPT = textwrap.dedent(
 
 
 def run_script(env: dict[str, str], mode: str = "plain") -> tuple[dict[str, Any], str, float]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    clean.update(env)
-    began = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    took = time.monotonic() - began
-    assert done.returncode == 0, done.stderr
+    done, took = run_python(["-c", SCRIPT, mode], without_otel(**env))
     first, _, rest = done.stdout.partition("\n")
     return json.loads(first), rest + done.stderr, took
 

@@ -10,6 +10,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from _support.process import run_python, without_otel
 
 SCRIPT = textwrap.dedent(
     """
@@ -56,17 +57,7 @@ SCRIPT = textwrap.dedent(
 
 
 def run_script(env: dict[str, str], mode: str = "plain") -> tuple[dict[str, Any], str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    clean.update(env)
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done, _ = run_python(["-c", SCRIPT, mode], without_otel(**env))
     first, _, rest = done.stdout.partition("\n")
     return json.loads(first), rest + done.stderr
 
