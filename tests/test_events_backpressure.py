@@ -56,12 +56,9 @@ async def _consume(runnable: Any, lead: Lead, pause_at: int, pause_s: float) -> 
     return order
 
 
-@pytest.mark.parametrize("producer", ["async", "thread"])
-async def test_slow_consumer_holds_the_producer_back(
-    producer: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(EVENT_BUFFER_VARIABLE, "100")
-    lead, count = Lead(), 2000
+def _producer(kind: str, lead: Lead, count: int) -> RunnableLambda[int, int]:
+    """A step dispatching ``count`` items, from the event loop (``async``) or from a worker
+    thread of it (``thread``), telling ``lead`` of each one sent."""
 
     async def aemit(x: int) -> int:
         for i in range(count):
@@ -69,13 +66,22 @@ async def test_slow_consumer_holds_the_producer_back(
             lead.sent()
         return x
 
-    def emit(x: int) -> int:  # runs in a worker thread of the event loop
+    def emit(x: int) -> int:
         for i in range(count):
             dispatch_custom_event("item", _payload(i))
             lead.sent()
         return x
 
-    runnable = RunnableLambda(aemit if producer == "async" else emit)
+    return RunnableLambda(aemit if kind == "async" else emit)
+
+
+@pytest.mark.parametrize("producer", ["async", "thread"])
+async def test_slow_consumer_holds_the_producer_back(
+    producer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(EVENT_BUFFER_VARIABLE, "100")
+    lead, count = Lead(), 2000
+    runnable = _producer(producer, lead, count)
     order = await _consume(runnable, lead, pause_at=1, pause_s=0.3)
     assert order == list(range(count))  # nothing dropped, nothing reordered
     # The producer waited at the bound while the consumer paused (unbounded: ~2000).
@@ -85,20 +91,7 @@ async def test_slow_consumer_holds_the_producer_back(
 @pytest.mark.parametrize("producer", ["async", "thread"])
 async def test_memory_stays_near_the_default_bound(producer: str) -> None:
     lead, count = Lead(), 20_000
-
-    async def aemit(x: int) -> int:
-        for i in range(count):
-            await adispatch_custom_event("item", _payload(i))
-            lead.sent()
-        return x
-
-    def emit(x: int) -> int:  # runs in a worker thread of the event loop
-        for i in range(count):
-            dispatch_custom_event("item", _payload(i))
-            lead.sent()
-        return x
-
-    runnable = RunnableLambda(aemit if producer == "async" else emit)
+    runnable = _producer(producer, lead, count)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
