@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import collections
 import os
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
 import pytest
+from _support.process import run_python, without_otel
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX only")
 
@@ -47,17 +46,7 @@ FORK_IN_A_STEP = textwrap.dedent(
 
 
 def _run(code: str, *args: str, env: dict[str, str] | None = None) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    clean.update(env or {})
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done, _ = run_python(["-c", code, *args], without_otel(**(env or {})), timeout=120)
     return done.stdout
 
 

@@ -88,6 +88,30 @@ class Recorder(BaseCallbackHandler):
             )
         )
 
+    def _closing(
+        self,
+        hook: str,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        tags: list[str] | None,
+        kwargs: dict[str, Any],
+        **value: Any,
+    ) -> None:
+        """Records an ``end`` (``outputs=``) or ``error`` (``error=``) call."""
+        self._add(
+            Call(
+                hook,
+                run_id,
+                parent_run_id,
+                tags=tags,
+                metadata=kwargs.get("metadata"),
+                inputs=kwargs.get("inputs"),
+                kwargs=kwargs,
+                thread=threading.get_ident(),
+                **value,
+            )
+        )
+
     def on_chain_end(
         self,
         outputs: Any,
@@ -97,19 +121,7 @@ class Recorder(BaseCallbackHandler):
         tags: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._add(
-            Call(
-                "end",
-                run_id,
-                parent_run_id,
-                tags=tags,
-                metadata=kwargs.get("metadata"),
-                inputs=kwargs.get("inputs"),
-                outputs=outputs,
-                kwargs=kwargs,
-                thread=threading.get_ident(),
-            )
-        )
+        self._closing("end", run_id, parent_run_id, tags, kwargs, outputs=outputs)
 
     def on_chain_error(
         self,
@@ -120,19 +132,7 @@ class Recorder(BaseCallbackHandler):
         tags: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._add(
-            Call(
-                "error",
-                run_id,
-                parent_run_id,
-                tags=tags,
-                metadata=kwargs.get("metadata"),
-                inputs=kwargs.get("inputs"),
-                error=error,
-                kwargs=kwargs,
-                thread=threading.get_ident(),
-            )
-        )
+        self._closing("error", run_id, parent_run_id, tags, kwargs, error=error)
 
     def on_custom_event(
         self,
