@@ -11,6 +11,18 @@ from _support.process import run_python, without_otel
 
 EMITTER = Path(__file__).with_name("emit_pipeline.py")
 ROOT = Path(__file__).parents[2]
+RETRIEVED_ATTRIBUTES = {
+    "count": 2,
+    "ids": ("doc-1", "doc-2"),
+    "score": 0.75,
+    "ok": True,
+    "filters.lang": "en",
+    "filters.year": 2024,
+    "mixed": '[1, "a"]',
+}
+"""The attributes the ``retrieved`` event of ``emit_pipeline.py`` must arrive with (as a span
+event and as a log record): typed values, a string array, flattened dict keys, a mixed list as
+JSON."""
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

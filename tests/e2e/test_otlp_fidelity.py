@@ -16,7 +16,7 @@ from _otlp.receiver import GrpcOtlpReceiver, HttpOtlpReceiver
 
 import otel_runnables
 
-from .conftest import clean_env, run_emitter
+from .conftest import RETRIEVED_ATTRIBUTES, clean_env, run_emitter
 
 Tree = tuple[str, list[Any]]
 
@@ -142,15 +142,7 @@ def test_span_events_with_typed_attributes_in_order(exported: list[Any]) -> None
     retrieve = _one(exported, "retrieve", root="fidelity")
     (event,) = retrieve.events
     assert event.name == "retrieved"
-    assert event.attributes == {
-        "count": 2,
-        "ids": ("doc-1", "doc-2"),
-        "score": 0.75,
-        "ok": True,
-        "filters.lang": "en",
-        "filters.year": 2024,
-        "mixed": '[1, "a"]',
-    }
+    assert event.attributes == RETRIEVED_ATTRIBUTES
     assert event.types == {
         "count": "int_value",
         "ids": "array_value",

@@ -57,11 +57,9 @@ def phoenix() -> dict[str, str]:
     return {"http/protobuf": url, "grpc": grpc, "url": url}
 
 
-def _spans_of_trace(base: str, project: str, trace_id: str, expected: int) -> list[dict[str, Any]]:
-    """Poll the REST API: 404 until the project's first span is stored, then until complete."""
-    url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?" + urllib.parse.urlencode(
-        {"trace_id": trace_id, "limit": 100}
-    )
+def _poll_spans(url: str, expected: int, what: str) -> list[dict[str, Any]]:
+    """Poll the REST API at ``url``: 404 until the project's first span is stored, then until
+    ``expected`` spans are there."""
     deadline = time.monotonic() + POLL_TIMEOUT_S
     last: tuple[int, Any] = (0, None)
     while time.monotonic() < deadline:
@@ -72,7 +70,14 @@ def _spans_of_trace(base: str, project: str, trace_id: str, expected: int) -> li
             return spans
         assert status in (200, 404), last
         time.sleep(0.25)
-    raise AssertionError(f"{expected} spans of trace {trace_id} not in Phoenix: last {last}")
+    raise AssertionError(f"{expected} spans of {what} not in Phoenix: last {last}")
+
+
+def _spans_of_trace(base: str, project: str, trace_id: str, expected: int) -> list[dict[str, Any]]:
+    url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?" + urllib.parse.urlencode(
+        {"trace_id": trace_id, "limit": 100}
+    )
+    return _poll_spans(url, expected, f"trace {trace_id}")
 
 
 def _tree(spans: list[dict[str, Any]], parent: str | None = None) -> list[Any]:
@@ -185,17 +190,7 @@ def test_error_status_and_exception_event(stored: dict[str, Any]) -> None:
 
 def _spans_of_project(base: str, project: str, expected: int) -> list[dict[str, Any]]:
     url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?limit=200"
-    deadline = time.monotonic() + POLL_TIMEOUT_S
-    last: tuple[int, Any] = (0, None)
-    while time.monotonic() < deadline:
-        last = _get(url)
-        status, body = last
-        if status == 200 and len(body["data"]) >= expected:
-            spans: list[dict[str, Any]] = body["data"]
-            return spans
-        assert status in (200, 404), last
-        time.sleep(0.25)
-    raise AssertionError(f"{expected} spans of project {project} not in Phoenix: last {last}")
+    return _poll_spans(url, expected, f"project {project}")
 
 
 @pytest.fixture(scope="module")
