@@ -10,8 +10,12 @@ and nothing bad was logged or warned.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -155,6 +159,11 @@ async def astop(
     ``then`` checks more before the handler's records are dropped."""
     caplog.set_level(logging.DEBUG)
     baseline = run_object_ids()
+    # Sync hooks run in the loop's default executor; one whose wait was cancelled twice
+    # finishes in its worker thread, holding its run until then: the quiet checks wait for
+    # these threads (an executor of this stop's own, shut down once the stop is over).
+    workers = concurrent.futures.ThreadPoolExecutor(thread_name_prefix=_WORKERS)
+    asyncio.get_running_loop().set_default_executor(workers)
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
         with gc_disabled():
@@ -164,9 +173,22 @@ async def astop(
             check_runs(traced, handler, expect)
             then()
             await settle(rounds=10)  # the loop lets go of the callbacks of finished tasks
+            workers.shutdown(wait=False)
+            await _workers_exited()
         check_quiet(traced, handler, baseline, caplog.records, warned, expect)
         pending = await settle(rounds=10)
         assert not pending, f"tasks still pending after a collection: {pending}"
+
+
+_WORKERS = "stop-hooks"
+
+
+async def _workers_exited(timeout_s: float = 30.0) -> None:
+    """Wait (without blocking the loop) until the stop's executor threads have exited."""
+    deadline = time.monotonic() + timeout_s
+    while any(t.name.startswith(_WORKERS) for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a sync hook is still running in its thread"
+        await asyncio.sleep(0.005)
 
 
 def chunks_reported(traced: Traced, names: Iterable[str]) -> None:
